@@ -1,0 +1,58 @@
+"""ONNX Runtime backend (CPU execution provider)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import RequestError
+from ..records import ModelInfo
+from .base import Backend, BackendDescription
+
+
+class OnnxRuntimeBackend(Backend):
+    name = "onnxruntime"
+    formats = ("onnx",)
+
+    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
+        super().__init__(model_path, info, threads)
+        try:
+            import onnxruntime as ort
+        except ImportError as err:
+            raise RequestError("onnxruntime", f"cannot be imported ({err})",
+                               "ck install package:lib-onnxruntime --quiet") from None
+        self._ort = ort
+        if not self.model_path.is_file():
+            raise RequestError(f"model file not found: {self.model_path}", "it does not exist",
+                               "reinstall the model package: ck install package --tags=model,onnx --quiet")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(self.model_path), options,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as err:  # ORT raises several unrelated types for a bad file
+            first_line = (str(err).strip().splitlines() or ["unknown error"])[0][:300]
+            raise RequestError(f"model file {self.model_path}", f"ONNX Runtime cannot load it: {first_line}",
+                               "reinstall the model package: ck install package --tags=model,onnx --quiet") from None
+        self._input_name = self._session.get_inputs()[0].name
+        self._output_names = [self._session.get_outputs()[0].name]
+
+    def prepare(self, batch: np.ndarray) -> Any:
+        return {self._input_name: np.ascontiguousarray(batch, dtype=np.float32)}
+
+    def run(self, prepared: Any) -> np.ndarray:
+        return self._session.run(self._output_names, prepared)[0]
+
+    def describe(self) -> BackendDescription:
+        return BackendDescription(library="onnxruntime", version=self._ort.__version__,
+                                  device=self._session.get_providers()[0], threads=self.threads,
+                                  details={"graph_optimization": "ORT_ENABLE_ALL", "inter_op_threads": 1})
+
+
+BACKEND = OnnxRuntimeBackend

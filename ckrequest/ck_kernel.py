@@ -1,0 +1,90 @@
+"""The one file that talks to the CK kernel (`ck` 2.6.4) in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import RequestError
+
+REPO_ALIAS = "ck-request"
+
+
+def access(request: dict[str, Any]) -> dict[str, Any]:
+    """Call a CK action silently; a CK error becomes a RequestError."""
+    import ck.kernel as ck  # imported here so the library works without CK initialised
+
+    chatter = io.StringIO()  # CK prints progress even when asked not to
+    with contextlib.redirect_stdout(chatter):
+        result = ck.access({"out": "", **request})
+    if result.get("return", 1) > 0:
+        action = f"ck {request.get('action')} {request.get('module_uoa')}:{request.get('data_uoa', '')}"
+        raise RequestError(action.rstrip(":"), str(result.get("error", "failed")).strip(),
+                           "run it by hand to see CK's output")
+    return result
+
+
+def find_repo_path(alias: str = REPO_ALIAS) -> Path | None:
+    import ck.kernel as ck
+
+    result = ck.access({"action": "load", "module_uoa": "repo", "data_uoa": alias, "out": ""})
+    if result.get("return", 1) > 0:
+        return None
+    path = result.get("dict", {}).get("path", "")
+    return Path(path) if path else None
+
+
+def register_repo(path: Path) -> str:
+    """Register the checkout at ``path`` as the CK repository ck-request (idempotent)."""
+    path = path.resolve()
+    current = find_repo_path()
+    if current is not None:
+        if current.resolve() == path:
+            return f"CK repository {REPO_ALIAS} already registered at {path}"
+        raise RequestError(f"CK repository {REPO_ALIAS}", f"already registered at {current}, not {path}",
+                           f"remove that registration first: ck rm repo:{REPO_ALIAS} --force")
+    if not (path / ".ckr.json").is_file():
+        raise RequestError(f"CK repository at {path}", "has no .ckr.json",
+                           "run ckrequest setup from a ck-request checkout")
+    access({"action": "import", "module_uoa": "repo", "path": str(path), "quiet": "yes"})
+    return f"CK repository {REPO_ALIAS} registered at {path}"
+
+
+def registered_pythons() -> list[dict[str, Any]]:
+    result = access({"action": "search", "module_uoa": "env", "tags": "compiler,python",
+                     "add_meta": "yes"})
+    return result.get("lst", [])
+
+
+def register_python(executable: str) -> str:
+    """Register ``executable`` as soft:compiler.python unless an env entry already points at it."""
+    executable = os.path.abspath(executable)
+    for entry in registered_pythons():
+        env = entry.get("meta", {}).get("env", {})
+        if env.get("CK_ENV_COMPILER_PYTHON_FILE") == executable:
+            return f"Python {executable} already registered (env:{entry['data_uid']})"
+    access({"action": "detect", "module_uoa": "soft", "data_uoa": "compiler.python",
+            "full_path": executable, "quiet": "yes"})
+    return f"Python {executable} registered as soft:compiler.python"
+
+
+def repo_paths() -> list[tuple[str, Path]]:
+    """(alias, folder) of the local repository and every registered one."""
+    import ck.kernel as ck
+
+    access({"action": "list", "module_uoa": "repo"})  # initialises the kernel
+    found: list[tuple[str, Path]] = []
+    local = ck.work.get("dir_local_repo", "")
+    if local:
+        found.append(("local", Path(local)))
+    for item in access({"action": "list", "module_uoa": "repo"}).get("lst", []):
+        alias = item.get("data_uoa", "")
+        if alias in ("default", "local", "remote-ck"):
+            continue
+        path = find_repo_path(alias)
+        if path is not None:
+            found.append((alias, path))
+    return found

@@ -1,0 +1,44 @@
+"""`ckrequest` console command: setup and the benchmark tools that are not CK actions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import RequestError
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from . import ck_kernel
+
+    print(ck_kernel.register_repo(Path(args.repo) if args.repo else _repo_root()))
+    print(ck_kernel.register_python(args.python or sys.executable))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ckrequest", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    setup = commands.add_parser("setup", help="register this checkout and this Python with CK (idempotent)")
+    setup.add_argument("--repo", help="path of the ck-request checkout (default: the one this library runs from)")
+    setup.add_argument("--python", help="interpreter to register (default: the running one)")
+    setup.set_defaults(handler=cmd_setup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except RequestError as err:
+        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
