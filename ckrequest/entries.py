@@ -101,8 +101,9 @@ def iter_points(repo_path: Path, repo_name: str = "") -> Iterator[ResultPoint | 
     if not root.is_dir():
         return
     for entry_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        meta_path = entry_dir / ".cm" / "meta.json"
         try:
-            meta = read_json(entry_dir / ".cm" / "meta.json").get("meta", {}) if (entry_dir / ".cm" / "meta.json").is_file() else {}
+            meta = read_json(meta_path).get("meta", {}) if meta_path.is_file() else {}
         except (OSError, ValueError, AttributeError) as err:
             yield SkippedEntry(entry_dir, f"unreadable .cm/meta.json ({err})")
             continue

@@ -7,7 +7,6 @@ Timing covers the framework's inference call only: images are decoded and prepro
 
 from __future__ import annotations
 
-import math
 import os
 import resource
 import sys
@@ -51,6 +50,7 @@ class Measurement:
     batch_size: int
     warmup_queries: int
     wall_duration_s: float  # the whole timed loop, loop overhead included
+    samples_s: tuple[float, ...] = ()  # every timed query, in order
 
     @property
     def throughput_ips(self) -> float:
@@ -97,8 +97,10 @@ def _env_path(env: Mapping[str, str], name: str, what: str, fix: str) -> Path:
 
 def inputs_from_env(env: Mapping[str, str] | None = None) -> RunInputs:
     env = os.environ if env is None else env
-    model_fix = "run through ck benchmark program:request-<framework>-classification, which resolves the model dependency"
-    data_fix = "run through ck benchmark, which resolves the dataset dependency (ck install package:dataset-sample-photos)"
+    model_fix = ("run through ck benchmark program:request-<framework>-classification, "
+                 "which resolves the model dependency")
+    data_fix = ("run through ck benchmark, which resolves the dataset dependency "
+                "(ck install package:dataset-sample-photos)")
     optional = {name: Path(env[name]) for name in ("CK_ENV_DATASET_VAL_TXT", "CK_ENV_DATASET_SYNSETS")
                 if env.get(name, "").strip()}
     dataset_dir = _env_path(env, "CK_ENV_DATASET", "data set", data_fix)
@@ -127,7 +129,8 @@ def query_batches(pool: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return batches
 
 
-def measure_queries(backend: Backend, prepared: Sequence[Any], config: RunConfig) -> tuple[Measurement, list[np.ndarray]]:
+def measure_queries(backend: Backend, prepared: Sequence[Any],
+                    config: RunConfig) -> tuple[Measurement, list[np.ndarray]]:
     """Warm up, then time queries until both min_queries and min_duration_s are reached.
 
     Returns the measurement and the outputs of the first pass over ``prepared`` (for accuracy).
@@ -152,8 +155,8 @@ def measure_queries(backend: Backend, prepared: Sequence[Any], config: RunConfig
             first_pass.append(output)
         k += 1
     wall = (clock() - start) / 1e9
-    summary = summarize([v / 1e9 for v in latencies_ns])
-    return Measurement(summary, config.batch_size, config.warmup, wall), first_pass
+    samples = tuple(v / 1e9 for v in latencies_ns)
+    return Measurement(summarize(samples), config.batch_size, config.warmup, wall, samples), first_pass
 
 
 def top_k(logits: np.ndarray, k: int, label_offset: int) -> np.ndarray:
@@ -306,7 +309,8 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
 def summary_lines(result: BenchmarkResult) -> list[str]:
     info = result.model
     lines = [f"model      {info.design_name} [{info.arch}, {info.format}, {info.precision}, {info.weights} weights]",
-             f"framework  {result.backend.library_name} ({result.backend.device}), threads={result.config.threads or 'default'}",
+             f"framework  {result.backend.library_name} ({result.backend.device}), "
+             f"threads={result.config.threads or 'default'}",
              f"data set   {result.dataset.name}: {len(result.dataset.images)} images"]
     m = result.measurement
     if m is not None:
