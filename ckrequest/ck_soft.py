@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .records import MODEL_INFO_FILE, ModelInfo
 from .errors import RequestError
+from .records import MODEL_INFO_FILE, ModelInfo
 
 CkDict = dict[str, Any]
 

@@ -44,7 +44,7 @@ class Dataset:
     images: tuple[LabelledImage, ...]
     synsets: tuple[Synset, ...]
 
-    def select(self, max_images: int) -> "Dataset":
+    def select(self, max_images: int) -> Dataset:
         """The first ``max_images`` images (all of them if ``max_images`` is 0)."""
         if max_images <= 0 or max_images >= len(self.images):
             return self

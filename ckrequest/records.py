@@ -117,7 +117,7 @@ class ModelInfo:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], origin: str = "model-info.json") -> "ModelInfo":
+    def from_json(cls, data: Mapping[str, Any], origin: str = "model-info.json") -> ModelInfo:
         try:
             values = dict(data)
             version = values.get("version", MODEL_INFO_VERSION)
@@ -133,7 +133,7 @@ class ModelInfo:
                                "reinstall the model package") from None
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelInfo":
+    def load(cls, path: str | Path) -> ModelInfo:
         path = Path(path)
         try:
             data = json.loads(path.read_text())

