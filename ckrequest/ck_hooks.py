@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .harness import REQUEST_FILE
+from .report import REQUEST_FILE
 
 FAILED_RUN_EXIT = 2
 

@@ -17,19 +17,19 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from . import SCENARIO_MODULE_UID, atomic
+from .accuracy import score, top_k
 from .backends import backend_class
-from .backends.base import Backend, BackendDescription
+from .backends.base import Backend
 from .config import RunConfig, config_from_env
-from .datasets import Dataset, LabelledImage, load_dataset
+from .datasets import Dataset, load_dataset
 from .errors import RequestError
 from .image_cache import iter_chunks
-from .platform_info import PlatformInfo, describe_host
+from .platform_info import describe_host
 from .records import ModelInfo
-from .stats import LatencySummary, summarize
+from .report import REQUEST_FILE, TIMER_FILE, summary_lines, write_outputs
+from .results import AccuracyResult, BenchmarkResult, Measurement
+from .stats import summarize
 
-TIMER_FILE = "tmp-ck-timer.json"  # CK's fine-grain timer file: keys become characteristics
-REQUEST_FILE = "tmp-ck-request.json"  # our features and meta, read by the CK post-process hook
 PERFORMANCE_POOL_IMAGES = 256  # images kept in memory for performance queries
 
 
@@ -42,50 +42,6 @@ class RunInputs:
     val_txt: Path | None
     synsets: Path | None
     dataset_name: str
-
-
-@dataclass(frozen=True)
-class Measurement:
-    latency: LatencySummary  # per query (one batch)
-    batch_size: int
-    warmup_queries: int
-    wall_duration_s: float  # the whole timed loop, loop overhead included
-    samples_s: tuple[float, ...] = ()  # every timed query, in order
-
-    @property
-    def throughput_ips(self) -> float:
-        return self.batch_size * self.latency.count / self.latency.total_s
-
-
-@dataclass(frozen=True)
-class AccuracyResult:
-    images: int
-    top1_correct: int
-    top5_correct: int
-    top1_label_correct: int  # top-1 equal to the image's own label (no alternative labels)
-
-    @property
-    def top1(self) -> float:
-        return self.top1_correct / self.images
-
-    @property
-    def top5(self) -> float:
-        return self.top5_correct / self.images
-
-
-@dataclass(frozen=True)
-class BenchmarkResult:
-    config: RunConfig
-    model: ModelInfo
-    model_size_bytes: int
-    dataset: Dataset
-    backend: BackendDescription
-    platform: PlatformInfo
-    measurement: Measurement | None
-    accuracy: AccuracyResult | None
-    prediction_time_avg_s: float
-    peak_memory_bytes: int
-    setup_seconds: Mapping[str, float]
 
 
 def _env_path(env: Mapping[str, str], name: str, what: str, fix: str) -> Path:
@@ -159,25 +115,6 @@ def measure_queries(backend: Backend, prepared: Sequence[Any],
     return Measurement(summarize(samples), config.batch_size, config.warmup, wall, samples), first_pass
 
 
-def top_k(logits: np.ndarray, k: int, label_offset: int) -> np.ndarray:
-    """Indices (ImageNet classes) of the k largest logits per row, best first."""
-    scores = np.asarray(logits, dtype=np.float32).reshape(len(logits), -1)[:, label_offset:]
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
-    return np.take_along_axis(part, order, axis=1)
-
-
-def score(images: Sequence[LabelledImage], predictions: np.ndarray) -> AccuracyResult:
-    top1 = top5 = label_top1 = 0
-    for image, best in zip(images, predictions):
-        accepted = set(image.labels)
-        top1 += int(best[0]) in accepted
-        top5 += bool(accepted.intersection(int(c) for c in best[:5]))
-        label_top1 += int(best[0]) == image.label
-    return AccuracyResult(len(images), top1, top5, label_top1)
-
-
 def _peak_memory_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
@@ -240,97 +177,6 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
         prediction_time_avg_s=per_image, peak_memory_bytes=_peak_memory_bytes(),
         setup_seconds={"dataset_load_s": t1 - t0, "preprocess_s": t2 - t1, "model_load_s": t3 - t2},
     )
-
-
-def characteristics(result: BenchmarkResult) -> dict[str, Any]:
-    """The unified characteristics keys (DESIGN.md §4): CK records them as ##characteristics#run#<key>."""
-    out: dict[str, Any] = {
-        "prediction_time_avg_s": result.prediction_time_avg_s,
-        "peak_memory_bytes": result.peak_memory_bytes,
-        "dataset_images": len(result.dataset.images),
-        **{key: round(value, 6) for key, value in result.setup_seconds.items()},
-    }
-    m = result.measurement
-    if m is not None:
-        lat = m.latency
-        out.update({
-            "inference_throughput": m.throughput_ips,
-            "latency_min_s": lat.min_s, "latency_mean_s": lat.mean_s, "latency_max_s": lat.max_s,
-            "latency_p50_s": lat.median_s, "latency_stdev_s": lat.stdev_s,
-            "query_count": lat.count, "measured_duration_s": m.wall_duration_s,
-            "warmup_queries": m.warmup_queries, "execution_time": m.wall_duration_s,
-        })
-        if lat.count >= 10:
-            out["latency_p90_s"] = lat.p90_s
-        if lat.count >= 100:
-            out["latency_p99_s"] = lat.p99_s
-        if m.batch_size == 1:
-            out["inference_latency"] = lat.median_s  # seconds per batch-1 query
-    a = result.accuracy
-    if a is not None:
-        out.update({
-            "accuracy_top1": a.top1, "accuracy_top5": a.top5, "accuracy_images": a.images,
-            "accuracy_top1_correct": a.top1_correct, "accuracy_top5_correct": a.top5_correct,
-            "accuracy_top1_label_correct": a.top1_label_correct,
-        })
-    return out
-
-
-def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
-    """Features (what was measured, under which settings) and meta (names), DESIGN.md §4."""
-    info = result.model
-    features = {
-        "model_size": result.model_size_bytes,
-        "batch_size": result.config.batch_size,
-        "threads": result.config.threads,
-        "weights": info.weights,
-        "measuring_latency": result.config.mode == "performance" and result.config.batch_size == 1,
-        "mode": result.config.mode,
-        "dataset_size": len(result.dataset.images),
-        "model_parameters": info.parameters,
-        "model_sha256": info.sha256,
-    }
-    meta = {
-        "model_precision": info.precision,
-        "model_design_name": info.design_name,
-        "model_arch": info.arch,
-        "model_format": info.format,
-        "library_name": result.backend.library_name,
-        "library_device": result.backend.device,
-        "cpu_name": result.platform.cpu_name,
-        "plat_name": result.platform.plat_name,
-        "os_name": result.platform.os_name,
-        "dataset_species": result.dataset.name,
-        "scenario_module_uoa": SCENARIO_MODULE_UID,
-    }
-    return {"features": features, "meta": meta}
-
-
-def summary_lines(result: BenchmarkResult) -> list[str]:
-    info = result.model
-    lines = [f"model      {info.design_name} [{info.arch}, {info.format}, {info.precision}, {info.weights} weights]",
-             f"framework  {result.backend.library_name} ({result.backend.device}), "
-             f"threads={result.config.threads or 'default'}",
-             f"data set   {result.dataset.name}: {len(result.dataset.images)} images"]
-    m = result.measurement
-    if m is not None:
-        lat = m.latency
-        lines.append(f"latency    batch {m.batch_size}: p50 {lat.median_s * 1e3:.3f} ms, p90 {lat.p90_s * 1e3:.3f} ms, "
-                     f"min {lat.min_s * 1e3:.3f} ms over {lat.count} queries ({m.wall_duration_s:.2f} s, "
-                     f"{m.warmup_queries} warm-up)")
-        lines.append(f"throughput {m.throughput_ips:.1f} images/s")
-    if result.accuracy is not None:
-        a = result.accuracy
-        lines.append(f"accuracy   top-1 {a.top1:.1%} ({a.top1_correct}/{a.images}), "
-                     f"top-5 {a.top5:.1%} ({a.top5_correct}/{a.images})")
-    elif info.is_synthetic:
-        lines.append("accuracy   not reported: synthetic weights")
-    return lines
-
-
-def write_outputs(result: BenchmarkResult, folder: Path) -> None:
-    atomic.write_json(folder / REQUEST_FILE, features_and_meta(result))
-    atomic.write_json(folder / TIMER_FILE, characteristics(result))  # last: CK reads it as success
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ def _pct(fraction: float | None) -> str:
 
 def row(point: ResultPoint) -> tuple[str, ...]:
     return (
-        point.entry, point.model or "?", point.precision or "?", point.library or "?",
+        point.entry, point.arch or point.model or "?", point.precision or "?", point.library or "?",
         str(point.batch_size) if point.batch_size is not None else "-",
         _ms(point.latency_p50_s), _ms(point.latency_p90_s),
         f"{point.throughput_ips:.1f}" if point.throughput_ips is not None else "-",

@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from ckrequest import harness
+from ckrequest import harness, report
+from ckrequest.accuracy import score, top_k
 from ckrequest.backends import available_backends, backend_class
 from ckrequest.config import RunConfig
 from ckrequest.datasets import LabelledImage, load_dataset
@@ -25,11 +26,11 @@ def tiny(tmp_path):
 
 def test_top_k_and_scoring_with_accepted_labels():
     logits = np.array([[0.1, 0.9, 0.5, 0.0, 0.2, 0.3, 0.05], [0.9, 0.1, 0.2, 0.3, 0.4, -1.0, 0.8]])
-    best = harness.top_k(logits, 5, label_offset=0)
+    best = top_k(logits, 5, label_offset=0)
     assert best[0].tolist() == [1, 2, 5, 4, 0] and best[1][:2].tolist() == [0, 6]
-    assert harness.top_k(logits, 1, label_offset=1)[0].tolist() == [0]  # index 1 is class 0
+    assert top_k(logits, 1, label_offset=1)[0].tolist() == [0]  # index 1 is class 0
     images = [LabelledImage(path=None, labels=(2, 1)), LabelledImage(path=None, labels=(5,))]
-    result = harness.score(images, best)
+    result = score(images, best)
     assert (result.top1_correct, result.top5_correct, result.top1_label_correct) == (1, 1, 0)
     assert result.top1 == 0.5
 
@@ -103,12 +104,12 @@ def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch
     monkeypatch.setenv("CK_REQUEST_MIN_QUERIES", "120")
     monkeypatch.setenv("CK_REQUEST_MIN_DURATION_S", "0")
     assert harness.main(["onnxruntime", "performance"]) == 0
-    timer = json.loads((tmp_path / harness.TIMER_FILE).read_text())
+    timer = json.loads((tmp_path / report.TIMER_FILE).read_text())
     for key in ("inference_latency", "inference_throughput", "latency_p50_s", "latency_p90_s", "latency_p99_s",
                 "query_count", "peak_memory_bytes", "measured_duration_s", "prediction_time_avg_s"):
         assert key in timer, key
     assert timer["query_count"] == 120 and "accuracy_top1" not in timer  # synthetic: no accuracy
-    extra = json.loads((tmp_path / harness.REQUEST_FILE).read_text())
+    extra = json.loads((tmp_path / report.REQUEST_FILE).read_text())
     assert extra["features"]["weights"] == "synthetic"
     assert extra["features"]["model_size"] == os.path.getsize(info_path.parent / "model.onnx")
     assert extra["meta"]["library_name"].startswith("onnxruntime ")
@@ -118,7 +119,7 @@ def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch
     assert harness.main(["onnxruntime", "performance"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "CK_REQUEST_BATCH_SIZE='two'" in err
-    assert not (tmp_path / harness.TIMER_FILE).exists()  # no stale result left for CK to read
+    assert not (tmp_path / report.TIMER_FILE).exists()  # no stale result left for CK to read
 
 
 def test_backends_are_discovered_by_module():
