@@ -58,12 +58,16 @@ def default_synsets_path() -> Path:
     return Path(str(resources.files("ckrequest") / "data" / "synset_words.txt"))
 
 
-def load_synsets(path: Path) -> tuple[Synset, ...]:
+def _read_lines(path: Path, what: str, fix: str) -> list[str]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise RequestError(f"synset list {path}", f"unreadable ({err.strerror or err})",
-                           "point the data set at a synset_words.txt with 1000 lines") from None
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise RequestError(f"{what} {path}", f"unreadable ({reason})", fix) from None
+
+
+def load_synsets(path: Path) -> tuple[Synset, ...]:
+    lines = _read_lines(path, "synset list", "point the data set at a synset_words.txt with 1000 lines")
     synsets = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -108,11 +112,7 @@ def load_dataset(root: str | Path, val_txt: str | Path | None = None, synsets: s
                            "ck detect soft:dataset.imagenet.val --full_path=<folder>/val.txt")
     val_path = Path(val_txt) if val_txt else root / "val.txt"
     synset_list = load_synsets(Path(synsets) if synsets else default_synsets_path())
-    try:
-        lines = val_path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise RequestError(f"ground truth {val_path}", f"unreadable ({err.strerror or err})",
-                           "the data set needs a val.txt with '<file> <class>' lines") from None
+    lines = _read_lines(val_path, "ground truth", "the data set needs a val.txt with '<file> <class>' lines")
     images = []
     for number, line in enumerate(lines, 1):
         parsed = parse_val_line(line, f"{val_path}, line {number}", len(synset_list))
