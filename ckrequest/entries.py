@@ -81,7 +81,8 @@ def point_from_flat(repo: str, entry: str, point: str, flat: Mapping[str, Any],
         latency = characteristic(flat, "inference_latency")
     return ResultPoint(
         repo=repo, entry=entry, point=point,
-        model=name("model_design_name"), arch=name("model_arch"), precision=name("model_precision"), library=name("library_name"),
+        model=name("model_design_name"), arch=name("model_arch"),
+        precision=name("model_precision"), library=name("library_name"),
         weights=str(feature(flat, "weights") or ""),
         batch_size=int(batch) if batch is not None else None,
         latency_p50_s=latency, latency_p90_s=characteristic(flat, "latency_p90_s"),
