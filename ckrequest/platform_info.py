@@ -15,6 +15,8 @@ class PlatformInfo:
     os_name: str
     machine: str
     logical_cpus: int
+    physical_cpus: int
+    memory_bytes: int
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -52,5 +54,10 @@ def os_name() -> str:
 
 
 def describe_host() -> PlatformInfo:
+    import psutil
+
+    logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
     return PlatformInfo(cpu_name=cpu_name(), plat_name=plat_name(), os_name=os_name(),
-                        machine=platform.machine(), logical_cpus=os.cpu_count() or 1)
+                        machine=platform.machine(), logical_cpus=logical,
+                        physical_cpus=psutil.cpu_count(logical=False) or logical,
+                        memory_bytes=psutil.virtual_memory().total)

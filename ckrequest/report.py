@@ -70,6 +70,9 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "cpu_name": result.platform.cpu_name,
         "plat_name": result.platform.plat_name,
         "os_name": result.platform.os_name,
+        "cpu_cores": result.platform.physical_cpus,
+        "cpu_threads": result.platform.logical_cpus,
+        "memory_bytes": result.platform.memory_bytes,
         "dataset_species": result.dataset.name,
         "scenario_module_uoa": SCENARIO_MODULE_UID,
     }

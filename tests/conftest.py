@@ -30,8 +30,8 @@ class CkWorld:
         return Path(self.env["CK_REPOS"])
 
     def ck(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-        """Run the real `ck` command line with stdin closed."""
-        return self._run(["ck", *args], check, timeout)
+        """Run the real `ck` command line (`python -m ck` is the `ck` script) with stdin closed."""
+        return self._run([sys.executable, "-m", "ck", *args], check, timeout)
 
     def ckrequest(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
         return self._run([sys.executable, "-m", "ckrequest.cli", *args], check, timeout)
