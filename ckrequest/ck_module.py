@@ -1,21 +1,26 @@
-"""The actions of CK module request.asplos18: parse CK's input dict, call the library."""
+"""Entry point of CK module request.asplos18: dispatch an action to ``ckrequest.actions.<name>``."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .errors import RequestError
 
 
-def _result(code: int, error: str = "") -> dict[str, Any]:
-    return {"return": code, "error": error} if code else {"return": 0}
-
-
-def scoreboard(i: dict[str, Any]) -> dict[str, Any]:
-    from . import ck_kernel
-    from .scoreboard import print_scoreboard
-
+def call(action: str, i: dict[str, Any]) -> dict[str, Any]:
+    """Run ``ckrequest.actions.<action>.run(i)`` and translate to CK's return convention."""
+    name = f"{__package__}.actions.{action}"
     try:
-        return _result(print_scoreboard(ck_kernel.repo_paths()))
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name != name:
+            raise
+        return {"return": 1, "error": f"action {action} of request.asplos18 is not in this version of ck-request"}
+    try:
+        status = module.run(i)
     except RequestError as err:
-        return _result(1, err.line())
+        return {"return": 1, "error": err.line()}
+    if status:
+        return {"return": status, "error": f"{action} found problems (listed above)"}
+    return {"return": 0}

@@ -1,5 +1,5 @@
 #
-# CK module request.asplos18: thin actions; the logic lives in the ckrequest library.
+# CK module request.asplos18: thin actions; each one is ckrequest/actions/<action>.py.
 #
 
 cfg = {}  # set by CK: this module's meta
@@ -11,7 +11,26 @@ def init(i):
     return {'return': 0}
 
 
+def _call(action, i):
+    from ckrequest.ck_module import call
+    return call(action, i)
+
+
 def scoreboard(i):
-    """ck scoreboard request.asplos18: one line per recorded point."""
-    from ckrequest.ck_module import scoreboard as action
-    return action(i)
+    """ck scoreboard request.asplos18: every recorded result side by side."""
+    return _call('scoreboard', i)
+
+
+def dashboard(i):
+    """ck dashboard request.asplos18 --output=FILE.html: the interactive scoreboard page."""
+    return _call('dashboard', i)
+
+
+def validate(i):
+    """ck validate request.asplos18 --experiment=X: is X reproduced here?"""
+    return _call('validate', i)
+
+
+def check(i):
+    """ck check request.asplos18 --experiment=X: is X fit to contribute?"""
+    return _call('check', i)
