@@ -1,7 +1,8 @@
 """EfficientNet-Lite0 as ONNX, built from the real ImageNet weights of a PyTorch state dict.
 
 The state dict uses lukemelas EfficientNet-PyTorch names; Lite0 is the B0 topology without
-squeeze-excitation, with ReLU6 instead of swish.
+squeeze-excitation, with ReLU6 instead of swish. ``synthetic_state_dict`` draws a state dict of
+the same names and shapes from a seed, for the synthetic-weights model.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import RequestError
 from ..preprocess import preprocess_file
 from ..records import Preprocessing
 from .onnx_graph import INPUT_NAME, BatchNorm, GraphBuilder, same_pads, serialize
+from .synthetic import check_seed
 
 RESOLUTION = 224
 NUM_CLASSES = 1000
@@ -113,6 +115,45 @@ class _Builder:
                         _tensor(self.sd, "_fc.bias", (NUM_CLASSES,)), "_fc")
         return self.graph.finish("efficientnet_lite0", NUM_CLASSES,
                                  doc="EfficientNet-Lite0, ImageNet weights, batch norm folded")
+
+
+def parameter_shapes() -> list[tuple[str, tuple[int, ...]]]:
+    """Every state-dict entry ``build_onnx`` reads, with its shape, in graph order."""
+    shapes: list[tuple[str, tuple[int, ...]]] = []
+
+    def conv_bn(conv: str, bn: str, shape: tuple[int, ...]) -> None:
+        shapes.append((f"{conv}.weight", shape))
+        shapes.extend((f"{bn}.{part}", shape[:1]) for part in ("weight", "bias", "running_mean", "running_var"))
+
+    conv_bn("_conv_stem", "_bn0", (STEM_CHANNELS, 3, 3, 3))
+    cin, index = STEM_CHANNELS, 0
+    for kernel, _, expand, cout, repeats in STAGES:
+        for _ in range(repeats):
+            p, mid = f"_blocks.{index}", cin * expand
+            if expand != 1:
+                conv_bn(f"{p}._expand_conv", f"{p}._bn0", (mid, cin, 1, 1))
+            conv_bn(f"{p}._depthwise_conv", f"{p}._bn1", (mid, 1, kernel, kernel))
+            conv_bn(f"{p}._project_conv", f"{p}._bn2", (cout, mid, 1, 1))
+            cin, index = cout, index + 1
+    conv_bn("_conv_head", "_bn1", (HEAD_CHANNELS, cin, 1, 1))
+    shapes += [("_fc.weight", (NUM_CLASSES, HEAD_CHANNELS)), ("_fc.bias", (NUM_CLASSES,))]
+    return shapes
+
+
+def synthetic_state_dict(seed: int) -> dict[str, np.ndarray]:
+    """A state dict with the real one's names and shapes: He-normal convolutions, neutral batch norm
+    (gamma 1, beta 0, mean 0, variance 1), drawn from default_rng(seed) in graph order."""
+    rng = np.random.default_rng(check_seed(seed))
+    neutral_bn = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+    state: dict[str, np.ndarray] = {}
+    for key, shape in parameter_shapes():
+        if len(shape) == 1:
+            state[key] = np.full(shape, 0.0 if key == "_fc.bias" else neutral_bn[key.rsplit(".", 1)[1]],
+                                 np.float32)
+        else:
+            fan_in = int(np.prod(shape[1:]))
+            state[key] = rng.standard_normal(shape, dtype=np.float32) * np.float32(np.sqrt(2.0 / fan_in))
+    return state
 
 
 def build_onnx(state_dict: StateDict, *, padding: str = PADDING, eps: float = BN_EPS) -> onnx.ModelProto:

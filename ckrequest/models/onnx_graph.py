@@ -78,9 +78,9 @@ class GraphBuilder:
         kh, kw = weight.shape[2:]
         if pads is None:
             pads = (kh // 2, kw // 2, kh // 2, kw // 2)
-        inputs = [x, self.initializer(f"{name}.weight", weight.astype(np.float32))]
+        inputs = [x, self.initializer(f"{name}.weight", weight.astype(np.float32, copy=False))]
         if bias is not None:
-            inputs.append(self.initializer(f"{name}.bias", bias.astype(np.float32)))
+            inputs.append(self.initializer(f"{name}.bias", bias.astype(np.float32, copy=False)))
         # ONNX pads are (begin_h, begin_w, end_h, end_w): the same order as ours.
         return self.node("Conv", inputs, name, kernel_shape=[int(kh), int(kw)],
                          strides=[stride, stride], pads=[int(p) for p in pads], group=group,
@@ -102,8 +102,27 @@ class GraphBuilder:
                                  self.initializer("relu6.max", np.array(6.0, np.float32)))
         return self.node("Clip", [x, *self._clip_bounds], f"{name}.relu6")
 
+    def relu(self, x: str, name: str) -> str:
+        return self.node("Relu", [x], f"{name}.relu")
+
     def add(self, a: str, b: str, name: str) -> str:
         return self.node("Add", [a, b], f"{name}.add")
+
+    def concat(self, inputs: list[str], name: str) -> str:
+        """Join feature maps along the channel axis."""
+        return self.node("Concat", inputs, f"{name}.concat", axis=1)
+
+    def max_pool(self, x: str, kernel: int, stride: int, name: str,
+                 pads: tuple[int, int, int, int] = (0, 0, 0, 0)) -> str:
+        return self.node("MaxPool", [x], f"{name}.maxpool", kernel_shape=[kernel, kernel],
+                         strides=[stride, stride], pads=[int(p) for p in pads])
+
+    def average_pool(self, x: str, kernel: int, stride: int, name: str,
+                     pads: tuple[int, int, int, int] = (0, 0, 0, 0), count_include_pad: bool = False) -> str:
+        """Average pooling; by default padded pixels are left out of the average (TF "SAME")."""
+        return self.node("AveragePool", [x], f"{name}.avgpool", kernel_shape=[kernel, kernel],
+                         strides=[stride, stride], pads=[int(p) for p in pads],
+                         count_include_pad=int(count_include_pad))
 
     def global_average_pool(self, x: str, name: str = "pool") -> str:
         return self.node("GlobalAveragePool", [x], name)
@@ -117,8 +136,8 @@ class GraphBuilder:
 
     def gemm(self, x: str, weight: np.ndarray, bias: np.ndarray, name: str) -> str:
         """y = x @ weight.T + bias, with weight laid out (out_features, in_features)."""
-        w = self.initializer(f"{name}.weight", weight.astype(np.float32))
-        b = self.initializer(f"{name}.bias", bias.astype(np.float32))
+        w = self.initializer(f"{name}.weight", weight.astype(np.float32, copy=False))
+        b = self.initializer(f"{name}.bias", bias.astype(np.float32, copy=False))
         return self.node("Gemm", [x, w, b], name, transB=1)
 
     def finish(self, name: str, num_outputs: int = 1000, doc: str = "") -> onnx.ModelProto:
