@@ -97,11 +97,18 @@ def library_dirs(i: CkDict) -> CkDict:
     return _ok(dirs=dirs)
 
 
+def _library_python(i: CkDict, root: str) -> str:
+    """The interpreter that imports the library: a venv's own (site-packages/../../../bin) or the registered one."""
+    if i["customize"].get("python_in_venv") == "yes":
+        return str(Path(root).resolve().parents[2] / "bin" / "python")
+    return dep_python(i)
+
+
 def library_version_cmd(i: CkDict) -> CkDict:
     module = i["customize"]["python_module"]
     root = _library_root(i["full_path"], module)
     try:
-        version, _ = probe_python_library(dep_python(i), root, module)
+        version, _ = probe_python_library(_library_python(i, root), root, module)
     except RequestError as err:
         return _fail(err)
     return _ok(version=version, cmd="")
@@ -113,13 +120,15 @@ def library_setup(i: CkDict) -> CkDict:
     root = _library_root(cus.get("full_path", ""), module)
     prefix = cus["env_prefix"]
     env = i["env"]
+    python = _library_python(i, root)
     try:
-        version, on_default_path = probe_python_library(dep_python(i), root, module)
+        version, on_default_path = probe_python_library(python, root, module)
     except RequestError as err:
         return _fail(err)
     env[prefix] = root
     env[prefix + "_VERSION"] = version
     env[prefix + "_MODULE"] = module
+    env[prefix + "_PYTHON"] = python  # the interpreter a program must run this library with
     bat = "" if on_default_path else f'\nexport PYTHONPATH="{root}:${{PYTHONPATH}}"\n'
     return _ok(bat=bat)
 
@@ -145,7 +154,7 @@ def model_setup(i: CkDict) -> CkDict:
     try:
         info = ModelInfo.load(info_path)
         model_file = info.model_path(info_path)
-        if not model_file.is_file():
+        if not model_file.exists():
             raise RequestError(f"model file not found: {model_file}", f"{MODEL_INFO_FILE} names it",
                                "reinstall the model package")
     except RequestError as err:

@@ -69,12 +69,6 @@ def inputs_from_env(env: Mapping[str, str] | None = None) -> RunInputs:
     )
 
 
-def model_size_bytes(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
-
-
 def query_batches(pool: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """Consecutive batches over the pool, wrapping around, until every image is in one."""
     count = len(pool)
@@ -127,7 +121,8 @@ def run_performance(backend: Backend, dataset: Dataset, info: ModelInfo,
     measurement, first_pass = measure_queries(backend, prepared, config)
     accuracy = None
     if not info.is_synthetic and first_pass:
-        predictions = top_k(np.concatenate(first_pass)[:len(pool_images)], 5, info.label_offset)
+        logits = np.concatenate([backend.logits(output) for output in first_pass])
+        predictions = top_k(logits[:len(pool_images)], 5, info.label_offset)
         accuracy = score(pool_images[:len(predictions)], predictions)
     per_image = measurement.latency.total_s / (measurement.latency.count * config.batch_size)
     return measurement, accuracy, per_image
@@ -143,7 +138,7 @@ def run_accuracy(backend: Backend, dataset: Dataset, info: ModelInfo,
             t0 = time.perf_counter_ns()
             output = backend.run(query)
             seconds += (time.perf_counter_ns() - t0) / 1e9
-            predictions.append(top_k(output, 5, info.label_offset))
+            predictions.append(top_k(backend.logits(output), 5, info.label_offset))
     per_image = seconds / len(dataset.images)
     if info.is_synthetic:
         return None, per_image
@@ -172,7 +167,7 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
     else:
         accuracy, per_image = run_accuracy(backend, dataset, info, config)
     return BenchmarkResult(
-        config=config, model=info, model_size_bytes=model_size_bytes(model_path), dataset=dataset,
+        config=config, model=info, model_size_bytes=info.size_bytes(inputs.model_info), dataset=dataset,
         backend=backend.describe(), platform=describe_host(), measurement=measurement, accuracy=accuracy,
         prediction_time_avg_s=per_image, peak_memory_bytes=_peak_memory_bytes(),
         setup_seconds={"dataset_load_s": t1 - t0, "preprocess_s": t2 - t1, "model_load_s": t3 - t2},

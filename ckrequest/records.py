@@ -90,8 +90,13 @@ class ModelInfo:
     seed: int | None = None
     source: Mapping[str, Any] = field(default_factory=dict)
     version: int = MODEL_INFO_VERSION
+    files: tuple[str, ...] = ()  # everything the model is made of, when more than `file` (IR .bin, params)
+    macs: int = 0  # multiply-accumulates of one image, counted from the graph
+    converted_from: Mapping[str, Any] = field(default_factory=dict)  # the canonical ONNX it came from
+    quantization: Mapping[str, Any] = field(default_factory=dict)  # calibration set, agreement with fp32
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files) or (self.file,))
         problems = []
         if self.precision not in PRECISIONS:
             problems.append(f"precision {self.precision!r} is not one of {PRECISIONS}")
@@ -114,6 +119,9 @@ class ModelInfo:
         data["preprocessing"]["mean"] = list(self.preprocessing.mean)
         data["preprocessing"]["std"] = list(self.preprocessing.std)
         data["source"] = dict(self.source)
+        data["files"] = list(self.files)
+        data["converted_from"] = dict(self.converted_from)
+        data["quantization"] = dict(self.quantization)
         return data
 
     @classmethod
@@ -147,3 +155,12 @@ class ModelInfo:
 
     def model_path(self, info_path: str | Path) -> Path:
         return Path(info_path).parent / self.file
+
+    def size_bytes(self, info_path: str | Path) -> int:
+        """Bytes on disk of every file (or folder) the model is made of."""
+        total = 0
+        for name in self.files:
+            path = Path(info_path).parent / name
+            paths = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+            total += sum(p.stat().st_size for p in paths if p.exists())
+        return total

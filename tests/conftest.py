@@ -36,6 +36,25 @@ class CkWorld:
     def ckrequest(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
         return self._run([sys.executable, "-m", "ckrequest.cli", *args], check, timeout)
 
+    def env_entries(self, tags: str) -> list[dict]:
+        import json
+
+        return json.loads(self.ck("search", "env", f"--tags={tags}", "--out=json").stdout)["lst"]
+
+    def environment_of(self, tags: str) -> dict:
+        """The process environment a CK env entry (and its deps) sets up, e.g. PYTHONPATH of a library."""
+        entries = self.env_entries(tags)
+        assert entries, f"no CK env entry with tags {tags}"
+        script = self.repos / "local" / "env" / entries[0]["data_uid"] / "env.sh"
+        out = subprocess.run(["bash", "-c", f'. "{script}" 1 && env -0'], env=self.env, capture_output=True,
+                             check=True, stdin=subprocess.DEVNULL).stdout
+        return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+    def install(self, *packages: str) -> None:
+        """Install CK packages unless an env entry with their tags exists already."""
+        for package in packages:
+            self.ck("install", f"package:{package}", "--quiet", timeout=1800)
+
     def _run(self, cmd: list[str], check: bool, timeout: float) -> subprocess.CompletedProcess:
         proc = subprocess.run(cmd, env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=timeout, cwd=self.root)
@@ -64,7 +83,70 @@ def ck_world(tmp_path_factory: pytest.TempPathFactory) -> CkWorld:
     return make_world(tmp_path_factory.mktemp("ck"))
 
 
+@pytest.fixture(scope="session")
+def zoo_world(ck_world: CkWorld) -> CkWorld:
+    """The session's CK world with the converter/runtime libraries installed in its CK_TOOLS."""
+    for package, tags in (("lib-tensorflow", "lib,tensorflow"), ("lib-litert", "lib,litert"),
+                          ("lib-openvino", "lib,openvino"), ("lib-mxnet", "lib,mxnet")):
+        if not ck_world.env_entries(tags):
+            ck_world.install(package)
+    return ck_world
+
+
 @pytest.fixture
 def fresh_ck_world(tmp_path: Path) -> CkWorld:
     """A CK world of this test's own."""
     return make_world(tmp_path)
+
+
+@dataclass
+class WeightsServer:
+    """A real HTTP server on 127.0.0.1 serving files a test puts there (see ``weights_server``)."""
+
+    root: Path
+    base_url: str
+    truncated: set  # URL paths answered with a Content-Length larger than the body sent
+    requested: list  # URL paths asked for, in order
+
+    def put(self, url_path: str, data: bytes, truncated: bool = False) -> str:
+        target = self.root / url_path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        if truncated:
+            self.truncated.add("/" + url_path.lstrip("/"))
+        return self.base_url + "/" + url_path.lstrip("/")
+
+
+@pytest.fixture
+def weights_server(tmp_path: Path):
+    """A local stand-in for a model hub: put files, fetch them from ``base_url``."""
+    import http.server
+    import threading
+    from functools import partial
+
+    server_state = WeightsServer(tmp_path / "served", "", set(), [])
+    server_state.root.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server_state.requested.append(self.path)
+            if self.path not in server_state.truncated:
+                return super().do_GET()
+            data = (server_state.root / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             partial(Handler, directory=str(server_state.root)))
+    server_state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server_state
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ..errors import RequestError
 from ..records import ModelInfo
 
 
@@ -31,7 +34,8 @@ class Backend(ABC):
     """Load a model file with options, run a batch, say what it is.
 
     ``prepare`` turns a batch into whatever the framework consumes, outside the timed region;
-    ``run`` is the only call inside it and returns logits of shape (batch, classes).
+    ``run`` is the only call inside it and returns the framework's output, complete (not a
+    future); ``logits`` makes that a float array of shape (batch, classes), outside timing.
     """
 
     name: str = ""
@@ -50,3 +54,27 @@ class Backend(ABC):
 
     @abstractmethod
     def describe(self) -> BackendDescription: ...
+
+    def logits(self, output: Any) -> np.ndarray:
+        return np.asarray(output, dtype=np.float32)
+
+
+def import_framework(module: str, package: str) -> ModuleType:
+    """Import a framework, or say in one line which CK package provides it."""
+    try:
+        return importlib.import_module(module)
+    except Exception as err:  # a broken install raises more than ImportError
+        raise RequestError(f"{module}", f"cannot be imported ({type(err).__name__}: {err})".split("\n")[0],
+                           f"install it: ck install package:{package} --quiet") from None
+
+
+def require_model(path: Path, fmt: str) -> None:
+    if not path.exists():
+        raise RequestError(f"model file not found: {path}", "it does not exist",
+                           f"reinstall the model package: ck install package --tags=model,{fmt} --quiet")
+
+
+def load_error(path: Path, library: str, err: BaseException, fmt: str) -> RequestError:
+    first_line = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+    return RequestError(f"model file {path}", f"{library} cannot load it: {first_line}",
+                        f"reinstall the model package: ck install package --tags=model,{fmt} --quiet")

@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RequestError
 from ..records import ModelInfo
-from .base import Backend, BackendDescription
+from .base import Backend, BackendDescription, import_framework, load_error, require_model
 
 
 class OnnxRuntimeBackend(Backend):
@@ -18,15 +17,8 @@ class OnnxRuntimeBackend(Backend):
 
     def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
         super().__init__(model_path, info, threads)
-        try:
-            import onnxruntime as ort
-        except ImportError as err:
-            raise RequestError("onnxruntime", f"cannot be imported ({err})",
-                               "ck install package:lib-onnxruntime --quiet") from None
-        self._ort = ort
-        if not self.model_path.is_file():
-            raise RequestError(f"model file not found: {self.model_path}", "it does not exist",
-                               "reinstall the model package: ck install package --tags=model,onnx --quiet")
+        ort = self._ort = import_framework("onnxruntime", "lib-onnxruntime")
+        require_model(self.model_path, "onnx")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -37,9 +29,7 @@ class OnnxRuntimeBackend(Backend):
             self._session = ort.InferenceSession(str(self.model_path), options,
                                                  providers=["CPUExecutionProvider"])
         except Exception as err:  # ORT raises several unrelated types for a bad file
-            first_line = (str(err).strip().splitlines() or ["unknown error"])[0][:300]
-            raise RequestError(f"model file {self.model_path}", f"ONNX Runtime cannot load it: {first_line}",
-                               "reinstall the model package: ck install package --tags=model,onnx --quiet") from None
+            raise load_error(self.model_path, "ONNX Runtime", err, "onnx") from None
         self._input_name = self._session.get_inputs()[0].name
         self._output_names = [self._session.get_outputs()[0].name]
 

