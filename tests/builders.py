@@ -56,3 +56,113 @@ def make_tiny_onnx_model(folder: Path, resolution: int = 32, seed: int = 0) -> P
                      sha256=hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest())
     (folder / "model-info.json").write_text(json.dumps(info.to_json(), indent=1))
     return folder / "model-info.json"
+
+
+def original_point(latency_s: list[float] | None = None, throughput: list[float] | None = None,
+                   top1: float | None = 0.7, batch: int = 1, reps: int = 3, rerun_copies: int = 1, **extra) -> dict:
+    """A point in the original ReQuEST layout: names live in the entry meta, and a re-run appends a
+    copy of every `#all` list (rerun_copies=2 doubles them), as CK 1.9 did."""
+    flat: dict = {"##features#batch_size#min": batch, "##features#statistical_repetitions#min": reps,
+                  "##features#freq#min": 2600, "##features#cpu_freq#min": "", "##features#model_size#min": 102462397}
+
+    def stat(key: str, values: list[float]) -> None:
+        flat[f"##characteristics#run#{key}#all"] = list(values) * rerun_copies
+        flat[f"##characteristics#run#{key}#min"] = min(values)
+
+    if latency_s is not None:
+        stat("inference_latency", latency_s)
+    stat("inference_throughput", throughput or [batch / v for v in (latency_s or [0.05])])
+    if top1 is not None:
+        stat("accuracy_top1", [top1])
+    flat.update(extra)
+    return flat
+
+
+def original_meta(**overrides) -> dict:
+    """The entry meta of an original ReQuEST result (platform figures and names as they recorded them)."""
+    meta = {"model_design_name": "Caffe model (net and weights) (resnet50, fp32) fp32", "model_precision": "fp32",
+            "library_name": "BVLC Caffe framework (intel, request) request-92110fe", "cpu_name": "Some CPU",
+            "plat_name": "Some Board", "platform_price": 800, "platform_peak_power": 105,
+            "platform_price_date": "20180101", "platform_species": "server", "dataset_species": "ImageNet",
+            "scenario_module_uoa": "a555738be4b65860",
+            "deps_summary": {"lib-caffe": {"data_name": "BVLC Caffe framework", "version": "request-92110fe"}}}
+    meta.update(overrides)
+    return meta
+
+
+def our_point(arch: str = "mobilenet-v1", latency_s: float = 0.004, top1: float | None = 0.75,
+              weights: str = "imagenet", precision: str = "fp32", library: str = "onnxruntime 1.32.0",
+              cpu_name: str = "Intel(R) Xeon(R) Processor", design_name: str = "", **extra) -> dict:
+    """A point in ck-request's own layout: names as ##features#meta#<key>, three repetitions."""
+    flat = {"##features#batch_size#min": 1, "##features#statistical_repetitions#min": 3,
+            "##features#weights#min": weights, "##features#model_size#min": 17_000_000,
+            "##features#meta#model_arch#min": arch, "##features#meta#model_design_name#min": design_name or arch,
+            "##features#meta#model_precision#min": precision, "##features#meta#library_name#min": library,
+            "##features#meta#cpu_name#min": cpu_name, "##features#meta#plat_name#min": "unknown platform",
+            "##features#meta#cpu_threads#min": 2,
+            "##characteristics#run#inference_latency#all": [latency_s] * 3,
+            "##characteristics#run#latency_p50_s#all": [latency_s] * 3,
+            "##characteristics#run#inference_throughput#all": [1 / latency_s] * 3}
+    if top1 is not None:
+        flat["##characteristics#run#accuracy_top1#all"] = [top1] * 3
+    flat.update(extra)
+    return flat
+
+
+def write_experiment(repo: Path, name: str, points: dict[str, dict | str], meta: dict | None = None,
+                     tags: tuple[str, ...] = (), raw_meta: str | None = None) -> Path:
+    """A CK experiment entry folder: .cm/meta.json and ckp-<uid>.flat.json per point (a str is written as is)."""
+    entry = repo / "experiment" / name
+    (entry / ".cm").mkdir(parents=True, exist_ok=True)
+    whole = {"meta": meta or {}, "tags": list(tags), "pipeline_uoa": "program"}
+    (entry / ".cm" / "meta.json").write_text(raw_meta if raw_meta is not None else json.dumps(whole))
+    for uid, flat in points.items():
+        (entry / f"ckp-{uid}.flat.json").write_text(flat if isinstance(flat, str) else json.dumps(flat))
+    return entry
+
+
+def write_results_repo(root: Path, alias: str = "test-results") -> Path:
+    """An empty CK results repository (read from disk, never registered)."""
+    (root / "experiment").mkdir(parents=True, exist_ok=True)
+    (root / ".ckr.json").write_text(json.dumps({"data_alias": alias, "data_uoa": alias,
+                                                "dict": {"repo_deps": [{"repo_uoa": "ck-request"}]}}))
+    return root
+
+
+def record_synthetic_mobilenet(world, name: str) -> Path:
+    """A real point recorded by `ck benchmark` (synthetic MobileNet-v1 0.25/128), once per CK world."""
+    entry = world.repos / "local" / "experiment" / name
+    if not entry.is_dir():
+        world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet", "--cmd_key=performance",
+                 "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
+                 "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--repetitions=3", "--record", f"--record_uoa={name}")
+    return entry
+
+
+def write_original_results(root: Path) -> Path:
+    """A small results repository in the original ReQuEST layout: a cloud server, two boards, an IoT farm
+    (accuracy 0), a batch-8 point, a re-run with duplicated lists, and one malformed point."""
+    repo = write_results_repo(root, "asplos18-like-results")
+    cloud = original_meta(plat_name="Google (Google Compute Engine)", cpu_name="Intel(R) Xeon(R) CPU",
+                          model_precision="int8", platform_price=1166)
+    write_experiment(repo, "validated-caffe-resnet50-int8", {
+        "c1": original_point([0.031, 0.032, 0.030], top1=0.704, **{
+            "##characteristics#run#usage_cost#all": [1.7e-6] * 3,
+            "##characteristics#run#usage_cost_per_hour#min": 0.19}),
+        "c8": original_point(None, throughput=[36.4] * 3, batch=8, top1=0.704),
+    }, cloud, tags=("request", "caffe"))
+    board = original_meta(plat_name="HiKey960\x00 (HiKey960\x00)", library_name="TensorFlow library 1.7",
+                          model_design_name="TensorFlow python model and weights (mobilenet-1.0-224) ImageNet",
+                          platform_price=239, platform_peak_power=4.5)
+    write_experiment(repo, "validated-mobilenets-tensorflow", {
+        "t1": original_point([0.10, 0.09, 0.11], top1=0.7047, rerun_copies=2)}, board, tags=("request", "tensorflow"))
+    fpga = original_meta(plat_name="Xilinx PYNQ-Z1 FPGA", library_name="TVM/VTA", model_precision="int8",
+                         model_design_name="VTA model (resnet 18, int8)", platform_price=229, platform_peak_power=2.5)
+    del fpga["platform_species"]  # filled in from request.platform:xilinx-pynq-z1
+    write_experiment(repo, "validated-tvm-fpga-resnet18", {"f1": original_point([0.43] * 3, top1=0.37)}, fpga)
+    farm = original_meta(plat_name="Raspberry Pi (Raspberry Pi 3 Model B)", library_name="TensorFlow library 1.5",
+                         model_design_name="AlexNet (authors' implementation)", platform_price=200,
+                         platform_peak_power=25)
+    write_experiment(repo, "validated-iot-farm-alexnet", {"i1": original_point([0.18] * 3, top1=0.0)}, farm)
+    write_experiment(repo, "broken-upload", {"x1": '{"##characteristics#run#inference_latency#all": [0.1,'})
+    return repo

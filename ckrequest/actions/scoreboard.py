@@ -1,12 +1,27 @@
-"""ck scoreboard request.asplos18: one line per recorded point."""
+"""ck scoreboard request.asplos18: every recorded point side by side, the Pareto frontier marked.
+
+Flags: --tags, --model, --library, --platform, --precision (filters); --x, --y (unified keys,
+optionally key:min or key:max); --format=table|csv|json; --output=FILE; --results_repo=PATH[,PATH].
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import ck_kernel
-from ..scoreboard import print_scoreboard
+from .. import atomic, ck_kernel
+from ..board_request import all_repos, from_ck
+from ..scoreboard import RENDERERS, build_board, report_skipped
 
 
 def run(i: dict[str, Any]) -> int:
-    return print_scoreboard(ck_kernel.repo_paths())
+    request = from_ck(i, RENDERERS, "table")
+    repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
+    board = build_board(repos, request.filters, request.x, request.y)
+    report_skipped(board.skipped)
+    text = RENDERERS[request.format](board)
+    if request.output is None:
+        print(text.rstrip("\n"))
+    else:
+        atomic.write_text(request.output, text)
+        print(f"wrote {len(board.points)} point(s) ({sum(board.pareto)} on the frontier) to {request.output}")
+    return 0

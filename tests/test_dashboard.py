@@ -1,0 +1,179 @@
+"""`ck dashboard request.asplos18`: the page in a real headless Chromium, the PNG, and --serve over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ckrequest.dashboard import embed_json
+
+from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EVIL_ENTRY = "x<img src=x onerror=window.pwned=1>"
+EVIL_MODEL = "</script><script>window.pwned=2</script><b>bold</b>"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    repo = write_original_results(tmp_path_factory.mktemp("results"))
+    write_experiment(repo, EVIL_ENTRY, {"e1": our_point(design_name=EVIL_MODEL, arch="", latency_s=0.5, top1=0.1)})
+    return repo
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/run, or apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def scoreboard_json(world, results, *flags: str) -> list[dict]:
+    proc = world.ck("scoreboard", "request.asplos18", f"--results_repo={results}", "--format=json", *flags)
+    return json.loads(proc.stdout)
+
+
+def front_ids(page) -> set[str]:
+    return set(page.eval_on_selector_all("circle.point.pareto", "els => els.map(e => e.getAttribute('data-id'))"))
+
+
+def test_embedded_json_cannot_close_its_element_or_open_markup():
+    data = {"name": EVIL_MODEL + " & \u2028\u2029 <!-- -->"}
+    text = embed_json(data)
+    assert not any(ch in text for ch in "<>&\u2028\u2029")
+    assert json.loads(text) == data
+
+
+def test_dashboard_in_chromium_switches_axes_marks_the_frontier_and_shows_markup_as_text(
+        ck_world, results, browser, tmp_path):
+    record_synthetic_mobilenet(ck_world, "board-mobilenet-synthetic")
+    page_path, png = tmp_path / "board.html", tmp_path / "board.png"
+    proc = ck_world.ck("dashboard", "request.asplos18", f"--results_repo={results}", f"--output={page_path}",
+                       f"--png={png}")
+    assert f"wrote {page_path}" in proc.stdout and "broken-upload" in proc.stderr
+    expected = scoreboard_json(ck_world, results)
+
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    assert errors == [] and requests == [page_path.as_uri()]  # nothing fetched from anywhere
+    assert page.locator("#points tbody tr").count() == len(expected)
+    assert front_ids(page) == {p["id"] for p in expected if p["pareto"]}
+    assert page.locator("#frontier-line").count() == (1 if sum(p["pareto"] for p in expected) > 1 else 0)
+
+    page.select_option("#x-metric", "inference_throughput")
+    page.select_option("#y-metric", "model_size")
+    switched = scoreboard_json(ck_world, results, "--x=inference_throughput", "--y=model_size")
+    assert front_ids(page) == {p["id"] for p in switched if p["pareto"]}
+    assert "throughput" in page.text_content("#x-label") and "model size" in page.text_content("#y-label")
+
+    assert page.evaluate("window.pwned") is None and page.locator("img, b").count() == 0
+    evil_row = page.locator("#points tbody tr", has_text=EVIL_ENTRY)
+    assert evil_row.count() == 1 and EVIL_MODEL in evil_row.text_content()
+    ours = next(p for p in expected if p["entry"] == "board-mobilenet-synthetic")
+    assert page.locator(f'circle.point.synthetic[data-id="{ours["id"]}"]').count() == 1
+    assert "validated" in page.locator("#points tbody tr", has_text="validated-tvm-fpga-resnet18").text_content()
+    assert "broken-upload" in page.text_content("#skipped")
+
+    page.hover(f'circle.point[data-id="{ours["id"]}"]')
+    tip = page.text_content("#tooltip")
+    assert "synthetic weights: speed only, no accuracy" in tip and "dependencies: " in tip and "ONNX Runtime" in tip
+    page.close()
+
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size[0] >= 800
+        assert sum(1 for count in image.convert("L").histogram() if count) > 10  # a drawing, not a blank canvas
+
+
+def test_sorting_a_column_reorders_the_rows(ck_world, results, browser, tmp_path):
+    page_path = tmp_path / "board.html"
+    ck_world.ck("dashboard", "request.asplos18", f"--results_repo={results}", f"--output={page_path}",
+                "--precision=int8")
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    rows = "rows => rows.map(r => r.getAttribute('data-id'))"
+
+    def originals(ids: list[str]) -> list[str]:  # the points of our results repo, in the table's order
+        return [i.rsplit(":", 1)[1] for i in ids if i.startswith("asplos18-like-results:")]
+
+    page.click('th[data-key="platform_price"]')
+    ascending = originals(page.eval_on_selector_all("#points tbody tr", rows))
+    page.click('th[data-key="platform_price"]')
+    descending = originals(page.eval_on_selector_all("#points tbody tr", rows))
+    assert ascending[0] == "f1" and descending[-1] == "f1"  # 229 $ before twice 1166 $
+    assert sorted(ascending) == sorted(descending) == ["c1", "c8", "f1"]
+    page.close()
+
+
+def test_serve_answers_on_localhost_with_the_page_only(ck_world, results, tmp_path):
+    page_path = tmp_path / "served.html"
+    cmd = [sys.executable, "-m", "ck", "dashboard", "request.asplos18", f"--results_repo={results}",
+           f"--output={page_path}", "--serve", "--port=0"]
+    server = subprocess.Popen(cmd, env=ck_world.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, cwd=ck_world.root)
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stdout.readline()
+            assert line, "ck dashboard --serve ended before serving"
+        url = line.split()[1]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/served.html")
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert answer.status == 200 and answer.read() == page_path.read_bytes()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.rsplit("/", 1)[0] + "/../board.csv", timeout=10)
+        assert refused.value.code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("flags, words", [
+    ((), "no output file (pass --output=FILE.html)"),
+    (("--output=x.html", "--serve", "--port=http"), "--port=http: is not a TCP port number"),
+])
+def test_bad_dashboard_flags_exit_non_zero_with_one_line(ck_world, flags, words):
+    proc = ck_world.ck("dashboard", "request.asplos18", *flags, check=False)
+    assert proc.returncode != 0 and words in proc.stdout + proc.stderr
+
+
+def test_a_big_board_shows_the_first_rows_until_asked_for_all(browser, tmp_path):
+    from ckrequest.bench_scoreboard import write_synthetic_repo
+    from ckrequest.board_request import Filters
+    from ckrequest.dashboard import render_html
+    from ckrequest.metrics import parse_axis
+    from ckrequest.scoreboard import build_board
+
+    repo = write_synthetic_repo(tmp_path / "many", 1200)
+    board = build_board([("many", repo)], Filters(), parse_axis("inference_latency", "x"),
+                        parse_axis("accuracy_top1", "y"))
+    page_path = tmp_path / "many.html"
+    page_path.write_text(render_html(board, ["many"]))
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    assert page.locator("#points tbody tr").count() == 1000
+    assert page.locator("circle.point").count() == sum(1 for p in board.points if p.accuracy_top1 is not None)
+    page.click("#table-note button")
+    assert page.locator("#points tbody tr").count() == 1200
+    page.close()

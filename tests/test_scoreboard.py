@@ -1,0 +1,122 @@
+"""`ck scoreboard request.asplos18` through the real `ck`, over our points and an original-layout results repo."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from ckrequest.pareto import brute_force_mask
+from ckrequest.platforms import find_platform, load_platforms
+
+from builders import record_synthetic_mobilenet, write_original_results
+from conftest import REPO_ROOT
+
+RESULTS_ALIAS = "asplos18-like-results"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return write_original_results(tmp_path_factory.mktemp("results"))
+
+
+def board(world, results, *flags: str) -> tuple[list[dict], str]:
+    proc = world.ck("scoreboard", "request.asplos18", f"--results_repo={results}", "--format=json", *flags)
+    return json.loads(proc.stdout), proc.stderr
+
+
+def expected_front(points: list[dict], x: str, y: str, directions: list[str]) -> list[bool]:
+    ranked = [p for p in points if p[x] is not None and p[y] is not None]
+    flags = dict(zip((p["id"] for p in ranked), brute_force_mask([[p[x], p[y]] for p in ranked], directions)))
+    return [flags.get(p["id"], False) for p in points]
+
+
+def test_json_has_one_point_per_original_point_with_unified_keys_and_the_frontier(ck_world, results):
+    points, stderr = board(ck_world, results)
+    originals = {p["point"]: p for p in points if p["repo"] == RESULTS_ALIAS}
+    assert set(originals) == {"c1", "c8", "t1", "f1", "i1"}
+    assert "skipped" in stderr and "broken-upload" in stderr and "ckp-x1.flat.json" in stderr
+    assert [p["pareto"] for p in points] == expected_front(points, "inference_latency", "accuracy_top1",
+                                                           ["min", "max"])
+    t1, c1, c8, i1, f1 = (originals[k] for k in ("t1", "c1", "c8", "i1", "f1"))
+    assert t1["inference_latency"] == 0.10 and t1["statistical_repetitions"] == 3 and t1["platform"] == "hikey960"
+    assert t1["plat_name"] == "HiKey960 (HiKey960)" and t1["model_arch"] == "mobilenet-v1"
+    assert (c1["usage_cost"], c1["usage_cost_per_hour"], c1["platform"]) == (1.7e-6, 0.19, "google-cloud-n1-standard-4")
+    assert c8["inference_latency"] is None and c8["inference_throughput"] == 36.4
+    assert i1["accuracy_top1"] is None and i1["platform_price"] == 200 and i1["platform"] == "raspberry-pi-3-model-b"
+    assert f1["platform_species"] == "fpga" and f1["validated"] is True
+    for key in ("prediction_time_avg_s", "accuracy_top5", "model_size", "freq", "platform_peak_power", "deps"):
+        assert key in t1
+
+
+@pytest.mark.parametrize("flags, entries", [
+    (("--precision=int8",), {"validated-caffe-resnet50-int8", "validated-tvm-fpga-resnet18"}),
+    (("--tags=request,tensorflow",), {"validated-mobilenets-tensorflow"}),
+    (("--model=alexnet",), {"validated-iot-farm-alexnet"}),
+    (("--library=caffe", "--platform=google"), {"validated-caffe-resnet50-int8"}),
+])
+def test_filters_choose_the_points(ck_world, results, flags, entries):
+    points, _ = board(ck_world, results, *flags)
+    assert {p["entry"] for p in points if p["repo"] == RESULTS_ALIAS} == entries
+    assert len(points) < len(board(ck_world, results)[0])
+
+
+def test_other_axes_give_their_own_frontier(ck_world, results):
+    points, _ = board(ck_world, results, "--x=inference_throughput", "--y=platform_price")
+    assert [p["pareto"] for p in points] == expected_front(points, "inference_throughput", "platform_price",
+                                                           ["max", "min"])
+    assert any(p["pareto"] for p in points if p["repo"] == RESULTS_ALIAS)
+    reversed_y, _ = board(ck_world, results, "--x=inference_throughput", "--y=platform_price:max")
+    assert [p["pareto"] for p in reversed_y] == expected_front(reversed_y, "inference_throughput",
+                                                               "platform_price", ["max", "max"])
+
+
+def test_table_marks_the_frontier_and_csv_goes_to_a_file(ck_world, results, tmp_path):
+    table = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}", "--library=caffe").stdout
+    row = next(line for line in table.splitlines() if line.startswith("validated-caffe-resnet50-int8 "))
+    assert " * " in row and "google-cloud-n1-standard-4" in row and "70.4%" in row
+    assert "1 of 1 ranked point(s); 1 lack one of the two" in table
+    out = tmp_path / "board.csv"
+    proc = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}", "--library=caffe",
+                       "--format=csv", f"--output={out}")
+    assert f"wrote 2 point(s) (1 on the frontier) to {out}" in proc.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert {r["point"]: r["pareto"] for r in rows} == {"c1": "True", "c8": "False"}
+    assert rows[0]["inference_latency"] and "BVLC Caffe framework" in rows[0]["deps"]
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("--x=speed", "--x=speed: is not a unified result key (use one of: inference_latency,"),
+    ("--y=accuracy_top1:best", "direction 'best' is neither min nor max"),
+    ("--format=xml", "--format=xml: is not a known format (use one of: table, csv, json)"),
+    ("--results_repo=/nonexistent/results", "--results_repo=/nonexistent/results: is not a folder"),
+])
+def test_bad_flags_exit_non_zero_with_one_line_and_write_nothing(ck_world, tmp_path, flag, words):
+    out = tmp_path / "never.json"
+    proc = ck_world.ck("scoreboard", "request.asplos18", flag, f"--output={out}", check=False)
+    assert proc.returncode != 0
+    (line,) = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    assert words in line
+    assert not out.exists()
+
+
+def test_a_results_repo_without_experiments_is_refused(ck_world, tmp_path):
+    proc = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={tmp_path}", check=False)
+    assert proc.returncode != 0 and "has no experiment/ folder" in proc.stdout + proc.stderr
+
+
+def test_our_recorded_point_and_the_originals_share_one_board(ck_world, results):
+    record_synthetic_mobilenet(ck_world, "board-mobilenet-synthetic")
+    points, _ = board(ck_world, results)
+    (ours,) = [p for p in points if p["entry"] == "board-mobilenet-synthetic"]
+    assert ours["synthetic"] and ours["accuracy_top1"] is None and ours["library_name"].startswith("onnxruntime")
+    assert ours["inference_latency"] > 0 and ours["statistical_repetitions"] == 3 and not ours["pareto"]
+    platforms, _ = load_platforms([REPO_ROOT])
+    expected = find_platform(platforms, ours["cpu_name"], ours["plat_name"], ours["cpu_threads"])
+    assert ours["platform"] == (expected.alias if expected else "")
+    if expected is not None and expected.cloud_usd_per_hour is not None:
+        assert ours["usage_cost"] > 0 and "usage_cost" in ours["nominal"]
+    assert {p["repo"] for p in points} >= {"local", RESULTS_ALIAS}
+    table = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}").stdout
+    assert "board-mobilenet-synthetic" in table and "synthetic weights: speed only, no accuracy" in table
