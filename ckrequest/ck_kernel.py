@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,47 @@ def repo_paths() -> list[tuple[str, Path]]:
         if path is not None:
             found.append((alias, path))
     return found
+
+
+@dataclass(frozen=True)
+class EntryLocation:
+    """Where CK keeps one entry, and the names that reach it unambiguously."""
+
+    path: Path
+    repo_uoa: str
+    repo_uid: str
+    data_uoa: str
+    data_uid: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.repo_uoa}:{self.data_uoa}"
+
+
+def find_entry(module: str, name: str) -> EntryLocation:
+    """``name`` is ``<alias or uid>`` or ``<repo>:<alias or uid>``; the first match in CK's search order."""
+    repo, _, data = name.rpartition(":")
+    result = access({"action": "find", "module_uoa": module, "data_uoa": data, "repo_uoa": repo})
+    return EntryLocation(Path(result["path"]), result["repo_uoa"], result["repo_uid"],
+                         result["data_uoa"], result["data_uid"])
+
+
+def replay_in_folder(repo_uid: str, data_uid: str, options: dict[str, Any], tmp_dir: str) -> dict[str, Any]:
+    """CK's own ``replay`` action, printing as ``ck replay`` does, with the program run in
+    ``program/<name>/<tmp_dir>``: ``ck benchmark --tmp_dir`` exists, ``ck replay`` has no such flag,
+    and the shared ``tmp/`` is emptied by every concurrent run of the same program."""
+    import ck.kernel as ck
+
+    plain_access = ck.access
+
+    def access(i: Any) -> dict[str, Any]:
+        if isinstance(i, dict) and i.get("action") == "autotune" and not i.get("tmp_dir"):
+            i = {**i, "tmp_dir": tmp_dir}  # what replay passes to autotune, plus autotune's own tmp_dir
+        return plain_access(i)
+
+    ck.access = access
+    try:
+        return plain_access({**options, "action": "replay", "module_uoa": "experiment",
+                             "repo_uoa": repo_uid, "data_uoa": data_uid, "out": "con"})
+    finally:
+        ck.access = plain_access

@@ -1,0 +1,67 @@
+"""ck validate request.asplos18 --experiment=X [--reproduced=Y] [--tolerance=5] [--point=UID] [--record_repo=R]
+
+Without --reproduced, replays X with CK's own replay (stdin closed, the program in a tmp folder
+of its own) and records the reproduction next to X; then compares the two metric by metric,
+prints the table and records the verdict, the platform of each side and the date in X's meta.
+Exit status 1 for NOT REPRODUCED.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import ck_kernel
+from ..checker import CheckOptions, make_portable, this_hostnames
+from ..errors import RequestError
+from ..replay_entry import RecordedEntry
+from ..replay_pipeline import machine_roots, replay_update
+from ..replay_run import ReplayRequest, run_replay
+from ..validate import validate_points
+from ..validate_options import ValidateOptions
+from ..validate_report import render
+from ..validate_stats import NOT_REPRODUCED
+from .check import open_experiment
+
+
+def reproduce(location: ck_kernel.EntryLocation, original: RecordedEntry, point_uid: str,
+              options: ValidateOptions) -> tuple[RecordedEntry, float | None]:
+    pipeline = original.pipeline()
+    if not pipeline:
+        raise RequestError(f"experiment:{original.name}", "has no pipeline.json: there is nothing to replay",
+                           "compare with a reproduction recorded by hand: --reproduced=<entry>")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    name = f"{location.data_uoa}-reproduced-{stamp}"
+    repo = options.record_repo or location.repo_uoa
+    log = Path(tempfile.gettempdir()) / f"ck-request-{name}.log"
+    print(f"reproducing experiment:{original.name} with ck replay into experiment:{repo}:{name} ...")
+    request = ReplayRequest(location.repo_uid, location.data_uid, point_uid, name, repo, replay_update(pipeline))
+    load = run_replay(request, log, echo=sys.stdout, verbose=options.verbose)
+    _, reproduced = open_experiment(f"{repo}:{name}")
+    reproduced.update_meta({"reproduction_of": original.name, "foreign_cpu_load_cores": load})
+    make_portable(reproduced, CheckOptions(roots=tuple(machine_roots(ck_kernel.repo_paths())),
+                                           hostnames=this_hostnames()))
+    log.unlink(missing_ok=True)  # kept only when the replay failed
+    return reproduced, load
+
+
+def run(i: dict[str, Any]) -> int:
+    options = ValidateOptions.from_ck(i)
+    location, original = open_experiment(options.experiment)
+    point = original.point(options.point)
+    if options.reproduced:
+        _, reproduced = open_experiment(options.reproduced)
+        load = None
+    else:
+        reproduced, load = reproduce(location, original, point.uid, options)
+    validation = validate_points(point, reproduced.point(), original.dependencies(), reproduced.dependencies(),
+                                 options.tolerance, load)
+    print(render(validation))
+    history = original.meta().get("validations", [])
+    history = history if isinstance(history, list) else []
+    original.update_meta({"validations": [*history, validation.as_meta()]})
+    print(f"verdict recorded in the meta of experiment:{original.name} (validations)")
+    return 1 if validation.verdict == NOT_REPRODUCED else 0
