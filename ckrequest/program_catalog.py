@@ -1,0 +1,116 @@
+"""One CK program per framework, generated here: the same harness, run_cmds, run_vars and dep
+keys for all of them, so one command line works for every framework by changing its name.
+
+    python -m ckrequest.program_catalog --write   # (re)writes program/request-<framework>-classification
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import atomic
+from .ck_entries import entry_files, stable_uid
+
+RUN_VARS = {"CK_REQUEST_BATCH_SIZE": 1, "CK_REQUEST_MAX_IMAGES": 0, "CK_REQUEST_THREADS": 0,
+            "CK_REQUEST_WARMUP": 5, "CK_REQUEST_MIN_QUERIES": 100, "CK_REQUEST_MIN_DURATION_S": 1.0}
+REGISTERED_PYTHON = "$<<CK_ENV_COMPILER_PYTHON_FILE>>$"
+RUN_PY = '''"""Run script of a request-<framework>-classification program: CK calls it from the tmp folder.
+
+The program's name picks the backend (ckrequest/backends/<framework>.py).
+"""
+import sys
+from pathlib import Path
+
+from ckrequest.program_backends import main
+
+sys.exit(main(Path(__file__).resolve().parent, sys.argv[1:]))
+'''
+POSTPROCESS_PY = '''# CK calls ck_postprocess after each run: it adds the harness's features and meta to the point.
+from ckrequest.ck_hooks import ck_postprocess  # noqa: F401
+'''
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str  # the backend's name: ckrequest/backends/<name>.py
+    display: str
+    lib_tags: str
+    model_format: str
+    python: str = REGISTERED_PYTHON  # the interpreter the run script runs with
+    run_vars: dict[str, Any] = field(default_factory=dict)
+    uid: str = ""
+
+    @property
+    def alias(self) -> str:
+        return f"request-{self.name}-classification"
+
+
+FRAMEWORKS = (
+    Framework("onnxruntime", "ONNX Runtime", "lib,onnxruntime", "onnx", uid="1c3e5a7b9d0f2a64"),
+    Framework("tensorflow", "TensorFlow", "lib,tensorflow", "tf"),
+    Framework("tflite", "TFLite (LiteRT)", "lib,litert", "tflite"),
+    Framework("openvino", "OpenVINO", "lib,openvino", "openvino",
+              run_vars={"CK_REQUEST_OV_HINT": "LATENCY", "CK_REQUEST_OV_STREAMS": ""}),
+    Framework("mxnet", "MXNet", "lib,mxnet", "mxnet", python="$<<CK_ENV_LIB_MXNET_PYTHON>>$"),
+    Framework("tvm", "Apache TVM", "lib,tvm", "onnx"),
+    Framework("armnn", "Arm NN", "lib,armnn", "tflite"),
+)
+
+
+def _run_cmd(fw: Framework, mode: str, sort: int) -> dict[str, Any]:
+    return {"sort": sort, "run_time": {"run_cmd_main": f"{fw.python} ../run.py {mode}",
+                                       "fine_grain_timer_file": "tmp-ck-timer.json", "skip_print_timers": "yes",
+                                       "post_process_via_ck": {"script_name": "postprocess"}}}
+
+
+def program_meta(fw: Framework) -> dict[str, Any]:
+    return {
+        "program": "yes", "no_compile": "yes", "no_target_file": "yes", "process_in_tmp": "yes",
+        "tags": ["request", "program", "image-classification", "request-classification", fw.name],
+        "run_deps": {
+            "python": {"local": "yes", "name": "Python interpreter", "sort": 0, "tags": "compiler,python"},
+            "lib": {"local": "yes", "name": fw.display, "sort": 10, "tags": fw.lib_tags},
+            "model": {"local": "yes", "name": f"{fw.model_format} image-classification model", "sort": 20,
+                      "tags": f"model,image-classification,{fw.model_format}"},
+            "dataset": {"local": "yes", "name": "Labelled images", "sort": 30, "tags": "dataset,image-classification"},
+        },
+        "run_vars": {**RUN_VARS, **fw.run_vars},
+        "run_cmds": {"performance": _run_cmd(fw, "performance", 0), "accuracy": _run_cmd(fw, "accuracy", 1)},
+    }
+
+
+def program_files(fw: Framework) -> dict[str, str]:
+    uid = fw.uid or stable_uid("program", fw.alias)
+    name = f"Image classification with {fw.display} (ReQuEST harness)"
+    files = entry_files("program", fw.alias, uid, program_meta(fw), name)
+    files[f"program/{fw.alias}/run.py"] = RUN_PY
+    files[f"program/{fw.alias}/postprocess.py"] = POSTPROCESS_PY
+    return files
+
+
+def write(repo_root: Path) -> int:
+    for fw in FRAMEWORKS:
+        for relative, text in program_files(fw).items():
+            atomic.write_text(repo_root / relative, text)
+    return len(FRAMEWORKS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ckrequest.program_catalog")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parents[1]
+    if args.write:
+        print(f"wrote {write(root)} programs under {root / 'program'}")
+    else:
+        for fw in FRAMEWORKS:
+            print(f"program:{fw.alias}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Run script of a request-<framework>-classification program: CK calls it from the tmp folder.
+
+The program's name picks the backend (ckrequest/backends/<framework>.py).
+"""
+import sys
+from pathlib import Path
+
+from ckrequest.program_backends import main
+
+sys.exit(main(Path(__file__).resolve().parent, sys.argv[1:]))
