@@ -15,7 +15,7 @@ install:
 demo: install
 	@echo "== ck benchmark (full CK log in .demo-benchmark.log)"
 	@$(CK) benchmark program:request-onnxruntime-classification --cmd_key=performance \
-	    --dep_add_tags.model=efficientnet-lite0 --repetitions=3 \
+	    --dep_add_tags.model=efficientnet-lite0,imagenet --repetitions=3 \
 	    --record --record_uoa=$(RECORD) --quiet --skip_print_stats < /dev/null > .demo-benchmark.log 2>&1 \
 	  || { tail -n 30 .demo-benchmark.log; exit 1; }
 	@grep -E '^(model|framework|data set|latency|throughput|accuracy) ' .demo-benchmark.log | tail -n 6

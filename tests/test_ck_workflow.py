@@ -40,7 +40,7 @@ def test_setup_is_idempotent(ck_world):
 
 def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world):
     ck_world.ck("install", "package:model-onnx-efficientnet-lite0-imagenet", "--quiet")
-    run = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0",
+    run = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0,imagenet",
                       "--repetitions=3", "--record", "--record_uoa=effnet-perf")
     assert "accuracy   top-1" in run.stdout
     flat = flat_point(ck_world, "effnet-perf")
@@ -80,7 +80,7 @@ def test_imagenet_format_folder_detects_and_runs_accuracy(ck_world, tmp_path):
     val = make_imagenet_dir(tmp_path / "imagenet-val", count=6)
     ck_world.ck("detect", "soft:dataset.imagenet.val", f"--full_path={val}", "--quiet")
     (env,) = env_entries(ck_world, "dataset,imagenet")
-    ck_world.ck(*BENCH, "--cmd_key=accuracy", "--dep_add_tags.model=efficientnet-lite0",
+    ck_world.ck(*BENCH, "--cmd_key=accuracy", "--dep_add_tags.model=efficientnet-lite0,imagenet",
                 "--dep_add_tags.dataset=imagenet", "--env.CK_REQUEST_BATCH_SIZE=4",
                 "--repetitions=1", "--record", "--record_uoa=effnet-imagenet-accuracy")
     flat = flat_point(ck_world, "effnet-imagenet-accuracy")
@@ -101,7 +101,7 @@ def test_wrong_data_set_path_is_refused(ck_world, tmp_path):
     ("--env.CK_REQUEST_MIN_DURATION_S=-3", "CK_REQUEST_MIN_DURATION_S='-3': is outside"),
 ])
 def test_bad_run_variable_exits_non_zero_without_a_point(ck_world, flag, words):
-    proc = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0", flag,
+    proc = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0,imagenet", flag,
                        "--repetitions=1", "--record", "--record_uoa=bad-run-var", check=False)
     assert proc.returncode != 0
     (line,) = error_lines(proc)

@@ -86,3 +86,12 @@ def test_model_build_refuses_a_precision_its_format_lacks(tmp_path):
     assert proc.returncode == 2
     assert "int8 tf model: is not made: tf has fp32" in proc.stderr
     assert not (tmp_path / "m" / "model-info.json").exists()
+
+
+def test_committed_programs_are_the_generated_ones():
+    from ckrequest.program_catalog import FRAMEWORKS, program_files
+
+    for fw in FRAMEWORKS:
+        for relative, text in program_files(fw).items():
+            fix = "python -m ckrequest.program_catalog --write"
+            assert (REPO_ROOT / relative).read_text() == text, f"{relative} differs ({fix})"

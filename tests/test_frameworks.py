@@ -1,0 +1,92 @@
+"""Every framework behind the same harness: conformance of predictions and the real `ck` programs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ckrequest.models.architectures import preprocessing_for
+from ckrequest.zoo.calibration import calibration_set, pattern_set
+
+# framework -> (model format, library env tags)
+FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "lib,tensorflow"),
+              "tflite": ("tflite", "lib,litert"), "openvino": ("openvino", "lib,openvino"),
+              "mxnet": ("mxnet", "lib,mxnet")}
+MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
+
+
+def model_info(world, tags: str) -> Path:
+    entry = world.env_entries(tags)[0]
+    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
+    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
+
+
+def run_in_framework(world, framework: str, args: list[str]) -> subprocess.CompletedProcess:
+    tags = FRAMEWORKS[framework][1]
+    env = world.environment_of(tags) if world.env_entries(tags) else dict(world.env)  # ONNX Runtime: ours
+    python = env.get("CK_ENV_LIB_MXNET_PYTHON", sys.executable)
+    return subprocess.run([python, "-m", "ckrequest.conformance", *args], env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture(scope="module")
+def mobilenets(zoo_world):
+    for fmt, _ in FRAMEWORKS.values():
+        zoo_world.ck("install", "package", f"--tags=model,{fmt},{MOBILENET},fp32", "--quiet", timeout=1800)
+    return zoo_world
+
+
+def test_every_backend_predicts_what_onnx_runtime_predicts(mobilenets, tmp_path):
+    spec = preprocessing_for("mobilenet-v1", 128)
+    inputs = np.concatenate([pattern_set(spec, 8, seed=5), calibration_set(spec).inputs[::4][:8]])
+    np.save(tmp_path / "inputs.npy", inputs)
+    results = {}
+    for framework, (fmt, _) in FRAMEWORKS.items():
+        info = model_info(mobilenets, f"model,{fmt},{MOBILENET},fp32")
+        proc = run_in_framework(mobilenets, framework, ["--backend", framework, "--model-info", str(info),
+                                                        "--inputs", str(tmp_path / "inputs.npy")])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        results[framework] = json.loads(proc.stdout.strip().splitlines()[-1])
+    reference = results["onnxruntime"]["top1"]
+    assert len(reference) == 16 and len(set(reference)) >= 3
+    for framework, result in results.items():
+        print(framework, result["library"], result["device"], result["top1"])
+        assert result["top1"] == reference, framework
+        diff = np.abs(np.array(result["logits"]) - np.array(results["onnxruntime"]["logits"])).max()
+        assert diff < 1e-2, (framework, diff)
+
+
+@pytest.mark.parametrize("framework", list(FRAMEWORKS))
+def test_ck_benchmark_records_library_and_backend(mobilenets, framework):
+    name = f"fw-{framework}"
+    mobilenets.ck("benchmark", f"program:request-{framework}-classification", "--cmd_key=performance", "--quiet",
+                  f"--dep_add_tags.model={MOBILENET},fp32", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
+                  "--env.CK_REQUEST_MIN_QUERIES=20", "--repetitions=1", "--record", f"--record_uoa={name}")
+    (flat_path,) = (mobilenets.repos / "local" / "experiment" / name).glob("ckp-*.flat.json")
+    flat = json.loads(flat_path.read_text())
+    library = flat["##features#meta#library_name#min"]
+    expected = {"tflite": "ai-edge-litert"}.get(framework, framework)
+    assert library.startswith(expected + " ") and any(c.isdigit() for c in library), library
+    assert flat["##features#meta#library_device#min"]
+    assert flat["##features#meta#model_format#min"] == FRAMEWORKS[framework][0]
+    assert flat["##characteristics#run#inference_latency#min"] > 0
+
+
+def test_missing_framework_is_one_clear_line(mobilenets, tmp_path):
+    from builders import make_imagenet_dir
+
+    val = make_imagenet_dir(tmp_path / "val", count=2)
+    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(mobilenets, f"model,tf,{MOBILENET},fp32")),
+           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
+                           "sys.exit(main(['tensorflow', 'performance']))"], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ckrequest: error: tensorflow: cannot be imported")
+    assert "ck install package:lib-tensorflow --quiet" in line
