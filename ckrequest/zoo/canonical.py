@@ -52,8 +52,10 @@ class ModelSpec:
         return f"{architecture(self.arch).display_name}{size}"
 
     def key(self, weights_file: Path | None = None) -> str:
+        pins = {name: os.environ.get(name, "") for name in ("CK_REQUEST_WEIGHTS_SHA256", "CK_REQUEST_WEIGHTS_BASE_URL")}
         text = json.dumps({**asdict(self), "seed": self.seed if self.weights == "synthetic" else None,
-                           "weights_file": file_sha256(weights_file) if weights_file else None}, sort_keys=True)
+                           "weights_file": file_sha256(weights_file) if weights_file else None,
+                           **(pins if self.weights == "imagenet" else {})}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
