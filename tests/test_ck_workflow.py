@@ -167,3 +167,20 @@ def test_library_installs_pinned_into_ck_tools(fresh_ck_world):
     assert "No matching distribution found for onnxruntime==0.0.1" in bad.stdout + bad.stderr
     assert not (world.tools / "lib-onnxruntime-0.0.1-linux-64").exists()
     assert len(env_entries(world, "lib,onnxruntime")) == 1
+
+
+def test_two_library_versions_side_by_side_are_chosen_at_benchmark_time(fresh_ck_world):
+    world = fresh_ck_world
+    world.ck("install", "package:lib-onnxruntime", "--quiet")
+    world.ck("install", "package:lib-onnxruntime", "--env.CK_REQUEST_LIB_VERSION=1.31.0", "--quiet")
+    versions = sorted(e["meta"]["setup"]["version"] for e in json.loads(world.ck(
+        "search", "env", "--tags=lib,onnxruntime", "--add_meta", "--out=json").stdout)["lst"])
+    assert versions == ["1.31.0", "1.32.0"]
+    assert (world.tools / "lib-onnxruntime-1.31.0-linux-64" / "python" / "onnxruntime").is_dir()
+    for version in versions:
+        world.ck(*BENCH, "--cmd_key=performance", f"--dep_add_tags.lib=v{version}",
+                 "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128,synthetic",
+                 "--repetitions=1", "--record", f"--record_uoa=ort-{version}")
+        assert flat_point(world, f"ort-{version}")["##features#meta#library_name#min"] == f"onnxruntime {version}"
+    board = world.ck("scoreboard", "request.asplos18", "--format=csv").stdout
+    assert "onnxruntime 1.31.0" in board and "onnxruntime 1.32.0" in board
