@@ -2,6 +2,7 @@
 
     python -m ckrequest.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
     python -m ckrequest.bench scoreboard [--points 10000] [--rounds 3]
+    python -m ckrequest.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -92,10 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     over.add_argument("--rounds", type=int, default=7)
     over.add_argument("--queries", type=int, default=200)
     over.add_argument("--threads", type=int, default=0)
+    frameworks = sub.add_parser("frameworks", help="every framework: MobileNet-v1 and ResNet-50, batch 1 and 32")
+    frameworks.add_argument("--frameworks", default="", help="comma-separated subset (default: all)")
+    frameworks.add_argument("--seconds", type=float, default=3.0, help="minimum timed seconds per run")
+    frameworks.add_argument("--rounds", type=int, default=3, help="rounds of the benchmark_app comparison")
     board = sub.add_parser("scoreboard", help="scoreboard over synthetic points / the 2 s budget")
     board.add_argument("--points", type=int, default=10_000)
     board.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.what == "frameworks":
+        from .bench_frameworks import main as frameworks_bench
+
+        return frameworks_bench([f for f in args.frameworks.split(",") if f], args.seconds, args.rounds)
     if args.what == "scoreboard":
         from .bench_scoreboard import run as scoreboard_bench
 

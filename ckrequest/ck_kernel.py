@@ -133,3 +133,22 @@ def replay_in_folder(repo_uid: str, data_uid: str, options: dict[str, Any], tmp_
                              "repo_uoa": repo_uid, "data_uoa": data_uid, "out": "con"})
     finally:
         ck.access = plain_access
+
+
+def env_entry(tags: str) -> tuple[str, dict[str, Any]]:
+    """(folder, meta) of the first env entry with ``tags``, in CK's order; RequestError if none."""
+    found = access({"action": "search", "module_uoa": "env", "tags": tags, "add_meta": "yes"}).get("lst", [])
+    if not found:
+        raise RequestError(f"CK env entry with tags {tags}", "is not registered",
+                           f"install it: ck install package --tags={tags} --quiet")
+    return found[0]["path"], found[0]["meta"]
+
+
+def environment_of(tags: str) -> dict[str, str]:
+    """The process environment an env entry (with its dependencies) sets up, e.g. its PYTHONPATH."""
+    import subprocess
+
+    folder, _ = env_entry(tags)
+    out = subprocess.run(["bash", "-c", f'. "{Path(folder) / "env.sh"}" 1 && env -0'], capture_output=True,
+                         check=True, stdin=subprocess.DEVNULL).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
