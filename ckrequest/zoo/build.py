@@ -25,6 +25,7 @@ from .calibration import calibration_set, pattern_set
 from .canonical import Canonical, ModelSpec, canonical_onnx
 
 FP32_TOLERANCE = 1e-4  # max abs difference of softmax allowed between formats at fp32
+SAVED_MODEL_VERSION = 2  # bump when tf_convert changes what it makes: cached SavedModels are then remade
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _saved_model(canonical: Canonical) -> Path:
     """onnx2tf's SavedModel for a canonical model, made once next to the canonical ONNX."""
     from .tf_convert import onnx_to_saved_model
 
-    folder = canonical.path.parent / "saved_model"
+    folder = canonical.path.parent / f"saved_model-v{SAVED_MODEL_VERSION}"
     if not (folder / "saved_model.pb").is_file():
         with atomic.staged_dir(folder) as staging:
             onnx_to_saved_model(canonical.path, staging)

@@ -11,9 +11,42 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
+from onnx import helper, numpy_helper
 
 from ..backends.base import import_framework
 from ..errors import RequestError
+
+_NON_NEGATIVE = ("Relu", "Clip")  # Clip here is ReLU6: its minimum is 0 in every graph we build
+
+
+def zero_pad_max_pools(model: onnx.ModelProto) -> int:
+    """Give padded max-pools after a ReLU an explicit zero Pad instead (the same values there).
+
+    onnx2tf turns a padded MaxPool into PADV2 with -inf, which int8 TFLite cannot quantize
+    (ResNet's stem crashes the interpreter); 0 is as good as -inf for non-negative inputs.
+    """
+    producers = {out: node for node in model.graph.node for out in node.output}
+    nodes, changed = [], 0
+    for node in model.graph.node:
+        pads = next((list(a.ints) for a in node.attribute if a.name == "pads"), [])
+        source = producers.get(node.input[0]) if node.input else None
+        if node.op_type != "MaxPool" or not any(pads) or source is None or source.op_type not in _NON_NEGATIVE:
+            nodes.append(node)
+            continue
+        half = len(pads) // 2
+        name = f"{node.name or node.output[0]}_zero_pad"
+        model.graph.initializer.append(numpy_helper.from_array(
+            np.array([0, 0, *pads[:half], 0, 0, *pads[half:]], dtype=np.int64), f"{name}_amounts"))
+        nodes.append(helper.make_node("Pad", [node.input[0], f"{name}_amounts"], [f"{name}_out"], name=name))
+        attributes = [a for a in node.attribute if a.name != "pads"]
+        pooled = helper.make_node("MaxPool", [f"{name}_out"], list(node.output), name=node.name)
+        pooled.attribute.extend(attributes)
+        nodes.append(pooled)
+        changed += 1
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return changed
 
 
 def onnx_to_saved_model(source: Path, dest: Path) -> Path:
@@ -24,10 +57,12 @@ def onnx_to_saved_model(source: Path, dest: Path) -> Path:
     """
     onnx2tf = import_framework("onnx2tf", "lib-tensorflow")
     tf = import_framework("tensorflow", "lib-tensorflow")
+    graph = onnx.load(str(source))
+    zero_pad_max_pools(graph)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            model = onnx2tf.convert(input_onnx_file_path=str(source), output_folder_path=str(dest),
-                                    non_verbose=True, disable_model_save=True)
+            model = onnx2tf.convert(onnx_graph=graph, output_folder_path=str(dest), non_verbose=True,
+                                    disable_model_save=True)
         signature = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32, name="input")
         module = tf.Module()
         module.model = model
