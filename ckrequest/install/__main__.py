@@ -35,6 +35,20 @@ def _model(args: argparse.Namespace) -> None:
                 Path(args.weights_file) if args.weights_file else None)
 
 
+def _debian_lib(args: argparse.Namespace) -> None:
+    from .debian_lib import DebianLibrary, install_debian_library
+
+    install_debian_library(DebianLibrary(tuple(args.packages.split()), args.version, tuple(args.skip.split())),
+                           Path(args.out))
+
+
+def _tvm_tuning(args: argparse.Namespace) -> None:
+    from ..tvm_tuning import TuningPlan, tune_model
+
+    plan = TuningPlan.parse(args.trials, args.trials_per_round, args.batch, args.search, args.population)
+    tune_model(Path(args.model_info), Path(args.out), plan)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.install")
     parser.add_argument("--install-dir", help="CK's INSTALL_DIR: removed if the install fails and leaves it empty")
@@ -61,6 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--weights-file", default="", help="weights you already have (skips the download)")
     model.add_argument("--out", required=True)
     model.set_defaults(handler=_model)
+    debian = commands.add_parser("debian-lib", help="Debian packages and missing dependencies, unpacked")
+    debian.add_argument("--packages", required=True, help="e.g. 'python3-pyarmnn libarmnn-cpuref-backend22'")
+    debian.add_argument("--version", default="", help="the upstream version the packages must have, e.g. 20.08")
+    debian.add_argument("--skip", default="", help="dependencies not to unpack (provided otherwise), e.g. python3")
+    debian.add_argument("--out", required=True)
+    debian.set_defaults(handler=_debian_lib)
+    tuning = commands.add_parser("tvm-tuning", help="a MetaSchedule tuning database for an ONNX model on this host")
+    tuning.add_argument("--model-info", required=True, help="model-info.json of an installed ONNX model")
+    tuning.add_argument("--trials", default="24", help="global trial budget")
+    tuning.add_argument("--trials-per-round", default="1", help="candidates measured per pick of a task")
+    tuning.add_argument("--batch", default="1")
+    tuning.add_argument("--search", default="evolutionary", help="evolutionary or replay-trace")
+    tuning.add_argument("--population", default="64", help="population of the evolutionary search")
+    tuning.add_argument("--out", required=True)
+    tuning.set_defaults(handler=_tvm_tuning)
     return parser
 
 

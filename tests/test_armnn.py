@@ -1,0 +1,166 @@
+"""Arm NN through the real `ck`: Debian's pyarmnn unpacked into CK_TOOLS (no root), its TFLite parser, CpuRef."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ckrequest.models.architectures import preprocessing_for
+from ckrequest.zoo.calibration import calibration_set, pattern_set
+
+MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
+
+# Runs a backend over saved NCHW inputs (made NHWC for TFLite) in its library's environment.
+RUN_BACKEND = """
+import dataclasses, json, sys
+import numpy as np
+from pathlib import Path
+from ckrequest.backends import backend_class
+from ckrequest.records import ModelInfo
+name, info_path, inputs_path, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+info = ModelInfo.load(info_path)
+inputs = np.load(inputs_path)
+inputs = inputs if info.preprocessing.layout == "NCHW" else np.ascontiguousarray(inputs.transpose(0, 2, 3, 1))
+backend = backend_class(name)(info.model_path(info_path), info)
+logits = np.concatenate([backend.logits(backend.run(backend.prepare(inputs[k:k + batch])))
+                         for k in range(0, len(inputs), batch)])
+print(json.dumps({"top1": logits.argmax(1).tolist(), "logits": logits.tolist(),
+                  "describe": dataclasses.asdict(backend.describe())}))
+"""
+
+
+def model_info(world, tags: str) -> Path:
+    entry = world.env_entries(tags)[0]
+    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
+    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
+
+
+@pytest.fixture(scope="module")
+def armnn_world(zoo_world):
+    if not zoo_world.env_entries("lib,armnn"):
+        zoo_world.install("lib-armnn")
+    for fmt in ("tflite", "onnx"):
+        zoo_world.ck("install", "package", f"--tags=model,{fmt},{MOBILENET},fp32", "--quiet", timeout=1800)
+    return zoo_world
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    spec = preprocessing_for("mobilenet-v1", 128)
+    path = tmp_path_factory.mktemp("armnn-inputs") / "inputs.npy"
+    np.save(path, np.concatenate([pattern_set(spec, 4, seed=5), calibration_set(spec).inputs[::4][:4]]))
+    return path
+
+
+def test_ck_install_unpacks_debian_packages_into_ck_tools(armnn_world):
+    env = armnn_world.environment_of("lib,armnn")
+    root = Path(env["CK_ENV_LIB_ARMNN"])
+    assert root.parent == armnn_world.tools and env["CK_ENV_LIB_ARMNN_VERSION"] == "20.08"
+    manifest = json.loads((root / "debian-packages.json").read_text())
+    assert manifest["python3-pyarmnn"].startswith("20.08") and "libarmnntfliteparser22" in manifest
+    assert "python3" not in manifest and "python3-numpy" not in manifest  # ours are used
+    assert env["LD_LIBRARY_PATH"].split(":")[0] == env["CK_ENV_LIB_ARMNN_LIB"]
+    assert str(root / "usr/lib/python3/dist-packages") in env["PYTHONPATH"].split(":")
+    assert (Path(env["CK_ENV_LIB_ARMNN_BACKENDS"]) / "Arm_CpuRef_backend.so").is_file()
+
+
+def test_armnn_predicts_what_onnx_runtime_predicts(armnn_world, images):
+    import onnxruntime
+
+    onnx_info = model_info(armnn_world, f"model,onnx,{MOBILENET},fp32")
+    session = onnxruntime.InferenceSession(str(onnx_info.parent / "model.onnx"))
+    reference = session.run(None, {"input": np.load(images)})[0]
+    info = model_info(armnn_world, f"model,tflite,{MOBILENET},fp32")
+    proc = subprocess.run([sys.executable, "-c", RUN_BACKEND, "armnn", str(info), str(images), "4"],
+                          env=armnn_world.environment_of("lib,armnn"), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["top1"] == reference.argmax(1).tolist()
+    assert np.abs(np.array(result["logits"]) - reference).max() < 1e-3
+    described = result["describe"]
+    assert described["library"] == "armnn" and described["version"] == "20.08"
+    assert described["device"].startswith("CpuRef (Arm NN's reference backend")  # x86: no Arm Compute Library
+    assert set(described["details"]["layers_per_backend"]) == {"CpuRef"}
+    assert not proc.stderr.strip()  # pyarmnn's warnings about parsers Debian did not build are silenced
+
+
+def test_ck_benchmark_runs_the_armnn_program(armnn_world):
+    armnn_world.ck("benchmark", "program:request-armnn-classification", "--cmd_key=performance", "--quiet",
+                   f"--dep_add_tags.model={MOBILENET},fp32", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
+                   "--env.CK_REQUEST_MIN_QUERIES=10", "--env.CK_REQUEST_WARMUP=1", "--repetitions=1",
+                   "--record", "--record_uoa=armnn-cpuref")
+    (flat_path,) = (armnn_world.repos / "local" / "experiment" / "armnn-cpuref").glob("ckp-*.flat.json")
+    flat = json.loads(flat_path.read_text())
+    assert flat["##features#meta#library_name#min"] == "armnn 20.08"
+    assert flat["##features#meta#library_device#min"].startswith("CpuRef")
+    assert flat["##characteristics#run#inference_latency#min"] > 0
+
+
+@pytest.mark.parametrize("drop", ["PYTHONPATH", "LD_LIBRARY_PATH"])
+def test_missing_or_broken_armnn_is_one_clear_line(armnn_world, tmp_path, drop):
+    from builders import make_imagenet_dir
+
+    val = make_imagenet_dir(tmp_path / "val", count=2)
+    library = armnn_world.environment_of("lib,armnn")
+    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(armnn_world, f"model,tflite,{MOBILENET},fp32")),
+           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache"),
+           **{k: library[k] for k in ("PYTHONPATH", "LD_LIBRARY_PATH") if k != drop}}
+    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
+                           "sys.exit(main(['armnn', 'performance']))"], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ckrequest: error: pyarmnn: cannot be imported")
+    assert "ck install package:lib-armnn --quiet" in line
+
+
+# A one-operator TFLite model (PADV2: a pad with -1, as converted max-pool paddings are) made by TensorFlow.
+MAKE_PADV2_MODEL = """
+import sys, tensorflow as tf
+@tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 3], tf.float32)])
+def padded(x):
+    return tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=-1.0)
+converter = tf.lite.TFLiteConverter.from_concrete_functions([padded.get_concrete_function()], padded)
+open(sys.argv[1], "wb").write(converter.convert())
+"""
+LOAD = """
+import sys
+from pathlib import Path
+from ckrequest.backends.armnn import ArmnnBackend
+from ckrequest.errors import RequestError
+from ckrequest.records import ModelInfo, Preprocessing
+info = ModelInfo("pad", "tflite", "fp32", "synthetic", "pad", "pad.tflite", "x", "y", Preprocessing(8, layout="NHWC"),
+                 seed=1)
+try:
+    ArmnnBackend(Path(sys.argv[1]), info)
+except RequestError as err:
+    print(err.line())
+"""
+
+
+def test_an_operator_the_parser_lacks_is_named(armnn_world, tmp_path):
+    model = tmp_path / "pad.tflite"
+    made = subprocess.run([sys.executable, "-c", MAKE_PADV2_MODEL, str(model)],
+                          env=armnn_world.environment_of("lib,tensorflow"), capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr[-2000:]
+    proc = subprocess.run([sys.executable, "-c", LOAD, str(model)], env=armnn_world.environment_of("lib,armnn"),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip() == (f"model file {model}: Arm NN's TFLite parser (20.08) lacks the PADV2 operator it "
+                                   "uses (run this model with another framework, e.g. "
+                                   "program:request-tflite-classification)")
+
+
+def test_a_version_debian_does_not_have_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.install", "debian-lib", "--packages", "python3-pyarmnn",
+                           "--version", "19.11", "--skip", "python3 python3-numpy", "--out", str(tmp_path / "lib")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ckrequest: error: Debian package python3-pyarmnn: has version 20.08")
+    assert "--env.CK_REQUEST_LIB_VERSION=20.08" in line
+    assert not (tmp_path / "lib").exists()

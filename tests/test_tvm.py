@@ -1,0 +1,162 @@
+"""Apache TVM (Relax) through the real `ck`: lib-tvm, the compiled-library cache, fp16, MetaSchedule tuning."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ckrequest.models.architectures import preprocessing_for
+from ckrequest.zoo.calibration import calibration_set, pattern_set
+
+MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
+
+# Runs a backend over saved NCHW inputs in its library's environment; prints predictions and describe().
+RUN_BACKEND = """
+import dataclasses, json, sys
+import numpy as np
+from pathlib import Path
+from ckrequest.backends import backend_class
+from ckrequest.records import ModelInfo
+name, info_path, inputs_path, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+info = ModelInfo.load(info_path)
+inputs = np.load(inputs_path)
+backend = backend_class(name)(info.model_path(info_path), info)
+logits = np.concatenate([backend.logits(backend.run(backend.prepare(inputs[k:k + batch])))
+                         for k in range(0, len(inputs), batch)])
+print(json.dumps({"top1": logits.argmax(1).tolist(), "logits": logits.tolist(),
+                  "describe": dataclasses.asdict(backend.describe())}))
+"""
+
+
+def model_info(world, tags: str) -> Path:
+    entry = world.env_entries(tags)[0]
+    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
+    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
+
+
+@pytest.fixture(scope="module")
+def tvm_world(ck_world):
+    if not ck_world.env_entries("lib,tvm"):
+        ck_world.install("lib-tvm")
+    for precision in ("fp32", "fp16"):
+        ck_world.ck("install", "package", f"--tags=model,onnx,{MOBILENET},{precision}", "--quiet", timeout=1800)
+    return ck_world
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    spec = preprocessing_for("mobilenet-v1", 128)
+    path = tmp_path_factory.mktemp("tvm-inputs") / "inputs.npy"
+    np.save(path, np.concatenate([pattern_set(spec, 8, seed=5), calibration_set(spec).inputs[::4][:8]]))
+    return path
+
+
+def onnx_runtime_logits(info: Path, images: Path) -> np.ndarray:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(info.parent / "model.onnx"), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": np.load(images)})[0]
+
+
+def run_tvm(world, info: Path, images: Path, cache: Path, batch: int = 4, env: dict | None = None) -> dict:
+    environment = {**world.environment_of("lib,tvm"), "CK_REQUEST_TVM_CACHE": str(cache), **(env or {})}
+    proc = subprocess.run([sys.executable, "-c", RUN_BACKEND, "tvm", str(info), str(images), str(batch)],
+                          env=environment, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_tvm_predicts_what_onnx_runtime_predicts_and_reuses_its_compiled_library(tvm_world, images, tmp_path):
+    info = model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")
+    reference = onnx_runtime_logits(info, images)
+    first = run_tvm(tvm_world, info, images, tmp_path / "cache")
+    assert first["top1"] == reference.argmax(1).tolist()
+    assert np.abs(np.array(first["logits"]) - reference).max() < 1e-3
+    details = first["describe"]["details"]
+    assert first["describe"]["library"] == "apache-tvm" and first["describe"]["version"].startswith("0.27")
+    assert '"mcpu":' in details["target"] and details["tuned"] is False
+    assert details["tensor_dtypes"] == ["float32"]
+    assert details["from_cache"] is False and details["compile_seconds"] > 0
+
+    (folder,) = (tmp_path / "cache").iterdir()
+    assert folder.name.endswith("-b4") and (folder / "model.so").is_file()
+    assert json.loads((folder / "build.json").read_text())["input_shape"] == [4, 3, 128, 128]
+
+    second = run_tvm(tvm_world, info, images, tmp_path / "cache")
+    assert second["describe"]["details"]["from_cache"] is True
+    assert second["describe"]["details"]["compile_seconds"] == 0
+    assert second["logits"] == first["logits"]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [folder.name]
+
+
+def test_fp16_model_computes_in_fp16(tvm_world, images, tmp_path):
+    fp16 = model_info(tvm_world, f"model,onnx,{MOBILENET},fp16")
+    reference = onnx_runtime_logits(model_info(tvm_world, f"model,onnx,{MOBILENET},fp32"), images)
+    result = run_tvm(tvm_world, fp16, images, tmp_path / "cache")
+    logits = np.array(result["logits"])
+    agreement = float((logits.argmax(1) == reference.argmax(1)).mean())
+    difference = float(np.abs(logits - reference).max())
+    print(f"TVM fp16 vs ONNX Runtime fp32: top-1 agreement {agreement:.3f}, max logit difference {difference:.4f}")
+    assert result["describe"]["details"]["precision"] == "fp16"
+    assert result["describe"]["details"]["tensor_dtypes"] == ["float16", "float32"]  # fp32 at the edges only
+    assert agreement >= 0.75 and difference > 1e-4
+
+
+def test_tuning_package_writes_a_database_the_backend_applies(tvm_world, images, tmp_path):
+    tvm_world.ck("install", "package:tvm-tuning-metaschedule", f"--dep_add_tags.model={MOBILENET},fp32", "--quiet",
+                 timeout=1800)
+    (entry,) = tvm_world.env_entries("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-24,batch-1")
+    tuning_env = tvm_world.environment_of("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-24")
+    database = Path(tuning_env["CK_ENV_TVM_TUNING_DB"])
+    about = json.loads((database / "tuning.json").read_text())
+    assert about["trials"] == 24 and about["records"] >= 22 and about["tasks"] >= 20  # every task measured once
+    assert about["batch"] == 1 and '"mcpu":' in about["target"]
+
+    info = model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")
+    reference = onnx_runtime_logits(info, images).argmax(1).tolist()
+    tuned = run_tvm(tvm_world, info, images, tmp_path / "cache", batch=1,
+                    env={"CK_ENV_TVM_TUNING_DB": str(database)})
+    untuned = run_tvm(tvm_world, info, images, tmp_path / "cache", batch=1)
+    assert tuned["top1"] == reference and untuned["top1"] == reference
+    assert tuned["describe"]["details"]["tuned"] is True and "tuned" in tuned["describe"]["device"]
+    assert tuned["describe"]["details"]["tuning_trials"] == 24
+    assert untuned["describe"]["details"]["tuned"] is False
+    folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(folders) == 2 and sum(name.endswith("-b1") for name in folders) == 1  # the tuned one: -b1-<db>
+
+
+def test_a_database_for_another_model_is_not_applied(tvm_world, images, tmp_path):
+    fp16 = model_info(tvm_world, f"model,onnx,{MOBILENET},fp16")
+    database = Path(tvm_world.environment_of("tvm-tuning,mobilenet-v1,trials-24")["CK_ENV_TVM_TUNING_DB"])
+    result = run_tvm(tvm_world, fp16, images, tmp_path / "cache", batch=1, env={"CK_ENV_TVM_TUNING_DB": str(database)})
+    assert result["describe"]["details"]["tuned"] is False
+    assert "tuned for another model" in result["describe"]["details"]["untuned_because"]
+
+
+def test_missing_tvm_is_one_clear_line(tvm_world, tmp_path):
+    from builders import make_imagenet_dir
+
+    val = make_imagenet_dir(tmp_path / "val", count=2)
+    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")),
+           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
+                           "sys.exit(main(['tvm', 'performance']))"], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ckrequest: error: tvm: cannot be imported")
+    assert "ck install package:lib-tvm --quiet" in line
+
+
+def test_tuning_budget_that_is_not_a_number_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.install", "tvm-tuning", "--model-info", "x.json",
+                           "--trials", "lots", "--out", str(tmp_path / "db")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("ckrequest: error: CK_REQUEST_TVM_TRIALS='lots': is not an integer "
+                                   "(pass e.g. --env.CK_REQUEST_TVM_TRIALS=64)")
+    assert not (tmp_path / "db").exists()
