@@ -43,6 +43,7 @@ class Framework:
     python: str = REGISTERED_PYTHON  # the interpreter the run script runs with
     run_vars: dict[str, Any] = field(default_factory=dict)
     uid: str = ""
+    model_tags: str = ""  # extra tags the model must have (e.g. a precision the framework runs)
 
     @property
     def alias(self) -> str:
@@ -57,7 +58,8 @@ FRAMEWORKS = (
               run_vars={"CK_REQUEST_OV_HINT": "LATENCY", "CK_REQUEST_OV_STREAMS": ""}),
     Framework("mxnet", "MXNet", "lib,mxnet", "mxnet", python="$<<CK_ENV_LIB_MXNET_PYTHON>>$"),
     Framework("tvm", "Apache TVM", "lib,tvm", "onnx"),
-    Framework("armnn", "Arm NN", "lib,armnn", "tflite"),
+    # Arm NN 20.08's TFLite parser takes fp32 models; its CpuRef backend (x86) is slow: fewer queries
+    Framework("armnn", "Arm NN", "lib,armnn", "tflite", model_tags=",fp32", run_vars={"CK_REQUEST_MIN_QUERIES": 10}),
 )
 
 
@@ -75,7 +77,7 @@ def program_meta(fw: Framework) -> dict[str, Any]:
             "python": {"local": "yes", "name": "Python interpreter", "sort": 0, "tags": "compiler,python"},
             "lib": {"local": "yes", "name": fw.display, "sort": 10, "tags": fw.lib_tags},
             "model": {"local": "yes", "name": f"{fw.model_format} image-classification model", "sort": 20,
-                      "tags": f"model,image-classification,{fw.model_format}"},
+                      "tags": f"model,image-classification,{fw.model_format}{fw.model_tags}"},
             "dataset": {"local": "yes", "name": "Labelled images", "sort": 30, "tags": "dataset,image-classification"},
         },
         "run_vars": {**RUN_VARS, **fw.run_vars},

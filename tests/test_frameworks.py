@@ -16,7 +16,7 @@ from ckrequest.zoo.calibration import calibration_set, pattern_set
 # framework -> (model format, library env tags)
 FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "lib,tensorflow"),
               "tflite": ("tflite", "lib,litert"), "openvino": ("openvino", "lib,openvino"),
-              "mxnet": ("mxnet", "lib,mxnet")}
+              "mxnet": ("mxnet", "lib,mxnet"), "tvm": ("onnx", "lib,tvm"), "armnn": ("tflite", "lib,armnn")}
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
 
@@ -36,6 +36,9 @@ def run_in_framework(world, framework: str, args: list[str]) -> subprocess.Compl
 
 @pytest.fixture(scope="module")
 def mobilenets(zoo_world):
+    for package, tags in (("lib-tvm", "lib,tvm"), ("lib-armnn", "lib,armnn")):
+        if not zoo_world.env_entries(tags):
+            zoo_world.install(package)
     for fmt, _ in FRAMEWORKS.values():
         zoo_world.ck("install", "package", f"--tags=model,{fmt},{MOBILENET},fp32", "--quiet", timeout=1800)
     return zoo_world
@@ -70,7 +73,7 @@ def test_ck_benchmark_records_library_and_backend(mobilenets, framework):
     (flat_path,) = (mobilenets.repos / "local" / "experiment" / name).glob("ckp-*.flat.json")
     flat = json.loads(flat_path.read_text())
     library = flat["##features#meta#library_name#min"]
-    expected = {"tflite": "ai-edge-litert"}.get(framework, framework)
+    expected = {"tflite": "ai-edge-litert", "tvm": "apache-tvm"}.get(framework, framework)
     assert library.startswith(expected + " ") and any(c.isdigit() for c in library), library
     assert flat["##features#meta#library_device#min"]
     assert flat["##features#meta#model_format#min"] == FRAMEWORKS[framework][0]
