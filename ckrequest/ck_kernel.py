@@ -38,20 +38,31 @@ def find_repo_path(alias: str = REPO_ALIAS) -> Path | None:
     return Path(path) if path else None
 
 
-def register_repo(path: Path) -> str:
-    """Register the checkout at ``path`` as the CK repository ck-request (idempotent)."""
+def register_repo(path: Path, move: bool = False) -> str:
+    """Register the checkout at ``path`` as the CK repository ck-request (idempotent).
+
+    A registration whose folder is gone or no longer a CK repository is stale and is replaced; one
+    that points at another live checkout is replaced only with ``move`` (its files are left alone).
+    """
     path = path.resolve()
-    current = find_repo_path()
-    if current is not None:
-        if current.resolve() == path:
-            return f"CK repository {REPO_ALIAS} already registered at {path}"
-        raise RequestError(f"CK repository {REPO_ALIAS}", f"already registered at {current}, not {path}",
-                           f"remove that registration first: ck rm repo:{REPO_ALIAS} --force")
     if not (path / ".ckr.json").is_file():
         raise RequestError(f"CK repository at {path}", "has no .ckr.json",
                            "run ckrequest setup from a ck-request checkout")
+    current = find_repo_path()
+    note = ""
+    if current is not None:
+        if current.resolve() == path:
+            return f"CK repository {REPO_ALIAS} already registered at {path}"
+        stale = not (current / ".ckr.json").is_file()
+        if not stale and not move:
+            raise RequestError(f"CK repository {REPO_ALIAS}", f"already registered at {current}, not {path}",
+                               "run `ckrequest setup --move` to point it at this checkout "
+                               "(the other checkout's files are kept)")
+        # force without with_files: CK forgets the registration and never touches the folder
+        access({"action": "rm", "module_uoa": "repo", "data_uoa": REPO_ALIAS, "force": "yes"})
+        note = f" (was {current}{', which no longer exists' if stale else ''})"
     access({"action": "import", "module_uoa": "repo", "path": str(path), "quiet": "yes"})
-    return f"CK repository {REPO_ALIAS} registered at {path}"
+    return f"CK repository {REPO_ALIAS} registered at {path}{note}"
 
 
 def registered_pythons() -> list[dict[str, Any]]:

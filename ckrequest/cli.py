@@ -16,7 +16,7 @@ def _repo_root() -> Path:
 def cmd_setup(args: argparse.Namespace) -> int:
     from . import ck_kernel
 
-    print(ck_kernel.register_repo(Path(args.repo) if args.repo else _repo_root()))
+    print(ck_kernel.register_repo(Path(args.repo) if args.repo else _repo_root(), move=args.move))
     print(ck_kernel.register_python(args.python or sys.executable))
     return 0
 
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     setup = commands.add_parser("setup", help="register this checkout and this Python with CK (idempotent)")
     setup.add_argument("--repo", help="path of the ck-request checkout (default: the one this library runs from)")
+    setup.add_argument("--move", action="store_true",
+                       help="re-point an existing ck-request registration at this checkout")
     setup.add_argument("--python", help="interpreter to register (default: the running one)")
     setup.set_defaults(handler=cmd_setup)
     return parser

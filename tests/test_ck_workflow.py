@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from builders import make_imagenet_dir, make_tiny_onnx_model
+from conftest import REPO_ROOT
 
 BENCH = ("benchmark", "program:request-onnxruntime-classification", "--quiet",
          "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--env.CK_REQUEST_MIN_QUERIES=100")
@@ -36,6 +38,31 @@ def test_setup_is_idempotent(ck_world):
     assert "already registered" in again.stdout
     assert len(env_entries(ck_world, "compiler,python")) == 1
     assert "ck-request" in ck_world.ck("list", "repo").stdout
+
+
+def test_setup_moves_only_when_asked_and_replaces_a_stale_registration(fresh_ck_world, tmp_path):
+    world = fresh_ck_world
+    other = tmp_path / "other-checkout"
+    other.mkdir()
+    shutil.copy(REPO_ROOT / ".ckr.json", other / ".ckr.json")
+    world.ck("rm", "repo:ck-request", "--force")
+    world.ck("import", "repo", f"--path={other}", "--quiet")
+
+    refused = world.ckrequest("setup", check=False)
+    assert refused.returncode == 2
+    [line] = error_lines(refused)
+    assert "setup --move" in line and str(other) in line
+
+    moved = world.ckrequest("setup", "--move")
+    assert f"was {other}" in moved.stdout and (other / ".ckr.json").is_file()  # files kept
+    assert str(REPO_ROOT) in world.ck("where", "repo:ck-request").stdout
+
+    world.ck("rm", "repo:ck-request", "--force")
+    world.ck("import", "repo", f"--path={other}", "--quiet")
+    shutil.rmtree(other)  # the registered checkout is deleted: its registration is stale
+    healed = world.ckrequest("setup")
+    assert "no longer exists" in healed.stdout
+    assert str(REPO_ROOT) in world.ck("where", "repo:ck-request").stdout
 
 
 def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world):
