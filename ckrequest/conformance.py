@@ -10,6 +10,7 @@ than the harness does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def predict(backend_name: str, info_path: Path, inputs_nchw: np.ndarray, batch: 
     described = backend.describe()
     return {"backend": backend_name, "library": described.library_name, "device": described.device,
             "precision": info.precision, "top1": [int(v) for v in logits.argmax(axis=1)],
-            "logits": logits.astype(float).round(6).tolist()}
+            "logits": logits.astype(float).round(6).tolist(), "describe": dataclasses.asdict(described)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", required=True)
     parser.add_argument("--model-info", required=True)
     parser.add_argument("--inputs", required=True)
+    parser.add_argument("--batch", type=int, default=4)
     args = parser.parse_args(argv)
     try:
-        result = predict(args.backend, Path(args.model_info), np.load(args.inputs))
+        result = predict(args.backend, Path(args.model_info), np.load(args.inputs), args.batch)
     except RequestError as err:
         print(f"ckrequest: error: {err.line()}", file=sys.stderr)
         return 2

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from ckrequest.datasets import default_synsets_path
+from ckrequest.models.architectures import preprocessing_for
 from ckrequest.records import ModelInfo, Preprocessing
+from ckrequest.zoo.calibration import calibration_set, pattern_set
 
 
 def make_imagenet_dir(root: Path, count: int = 6, synsets: bool = True) -> Path:
@@ -166,3 +170,21 @@ def write_original_results(root: Path) -> Path:
     write_experiment(repo, "validated-iot-farm-alexnet", {"i1": original_point([0.18] * 3, top1=0.0)}, farm)
     write_experiment(repo, "broken-upload", {"x1": '{"##characteristics#run#inference_latency#all": [0.1,'})
     return repo
+
+
+def save_mobilenet_128_inputs(path: Path, per_kind: int) -> Path:
+    """``per_kind`` synthetic patterns and ``per_kind`` real photos, preprocessed for MobileNet-v1 /128."""
+    spec = preprocessing_for("mobilenet-v1", 128)
+    np.save(path, np.concatenate([pattern_set(spec, per_kind, seed=5), calibration_set(spec).inputs[::4][:per_kind]]))
+    return path
+
+
+def run_harness_without_ck(backend: str, model_info: Path, folder: Path,
+                           env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The harness of ``backend`` on two made-up images, outside CK: only ``env`` on top of a bare PATH."""
+    val = make_imagenet_dir(folder / "val", count=2)
+    run_env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info), "CK_ENV_DATASET": str(val.parent),
+               "CK_REQUEST_CACHE_DIR": str(folder / "cache"), **(env or {})}
+    return subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
+                           f"sys.exit(main([{backend!r}, 'performance']))"], env=run_env, capture_output=True,
+                          text=True, cwd=folder)

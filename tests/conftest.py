@@ -50,6 +50,14 @@ class CkWorld:
                              check=True, stdin=subprocess.DEVNULL).stdout
         return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
 
+    def model_info(self, tags: str) -> Path:
+        """model-info.json of the first model env entry with ``tags``."""
+        import json
+
+        entry = self.env_entries(tags)[0]
+        meta = json.loads((self.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
+        return Path(meta["env"]["CK_ENV_MODEL_INFO"])
+
     def install(self, *packages: str) -> None:
         """Install CK packages unless an env entry with their tags exists already."""
         for package in packages:

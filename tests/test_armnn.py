@@ -10,34 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckrequest.models.architectures import preprocessing_for
-from ckrequest.zoo.calibration import calibration_set, pattern_set
+from builders import run_harness_without_ck, save_mobilenet_128_inputs
 
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
-
-# Runs a backend over saved NCHW inputs (made NHWC for TFLite) in its library's environment.
-RUN_BACKEND = """
-import dataclasses, json, sys
-import numpy as np
-from pathlib import Path
-from ckrequest.backends import backend_class
-from ckrequest.records import ModelInfo
-name, info_path, inputs_path, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-info = ModelInfo.load(info_path)
-inputs = np.load(inputs_path)
-inputs = inputs if info.preprocessing.layout == "NCHW" else np.ascontiguousarray(inputs.transpose(0, 2, 3, 1))
-backend = backend_class(name)(info.model_path(info_path), info)
-logits = np.concatenate([backend.logits(backend.run(backend.prepare(inputs[k:k + batch])))
-                         for k in range(0, len(inputs), batch)])
-print(json.dumps({"top1": logits.argmax(1).tolist(), "logits": logits.tolist(),
-                  "describe": dataclasses.asdict(backend.describe())}))
-"""
-
-
-def model_info(world, tags: str) -> Path:
-    entry = world.env_entries(tags)[0]
-    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
-    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +26,7 @@ def armnn_world(zoo_world):
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> Path:
-    spec = preprocessing_for("mobilenet-v1", 128)
-    path = tmp_path_factory.mktemp("armnn-inputs") / "inputs.npy"
-    np.save(path, np.concatenate([pattern_set(spec, 4, seed=5), calibration_set(spec).inputs[::4][:4]]))
-    return path
+    return save_mobilenet_128_inputs(tmp_path_factory.mktemp("armnn-inputs") / "inputs.npy", 4)
 
 
 def test_ck_install_unpacks_debian_packages_into_ck_tools(armnn_world):
@@ -72,11 +44,12 @@ def test_ck_install_unpacks_debian_packages_into_ck_tools(armnn_world):
 def test_armnn_predicts_what_onnx_runtime_predicts(armnn_world, images):
     import onnxruntime
 
-    onnx_info = model_info(armnn_world, f"model,onnx,{MOBILENET},fp32")
+    onnx_info = armnn_world.model_info(f"model,onnx,{MOBILENET},fp32")
     session = onnxruntime.InferenceSession(str(onnx_info.parent / "model.onnx"))
     reference = session.run(None, {"input": np.load(images)})[0]
-    info = model_info(armnn_world, f"model,tflite,{MOBILENET},fp32")
-    proc = subprocess.run([sys.executable, "-c", RUN_BACKEND, "armnn", str(info), str(images), "4"],
+    info = armnn_world.model_info(f"model,tflite,{MOBILENET},fp32")
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.conformance", "--backend", "armnn",
+                           "--model-info", str(info), "--inputs", str(images), "--batch", "4"],
                           env=armnn_world.environment_of("lib,armnn"), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -103,16 +76,9 @@ def test_ck_benchmark_runs_the_armnn_program(armnn_world):
 
 @pytest.mark.parametrize("drop", ["PYTHONPATH", "LD_LIBRARY_PATH"])
 def test_missing_or_broken_armnn_is_one_clear_line(armnn_world, tmp_path, drop):
-    from builders import make_imagenet_dir
-
-    val = make_imagenet_dir(tmp_path / "val", count=2)
     library = armnn_world.environment_of("lib,armnn")
-    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(armnn_world, f"model,tflite,{MOBILENET},fp32")),
-           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache"),
-           **{k: library[k] for k in ("PYTHONPATH", "LD_LIBRARY_PATH") if k != drop}}
-    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
-                           "sys.exit(main(['armnn', 'performance']))"], env=env, capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = run_harness_without_ck("armnn", armnn_world.model_info(f"model,tflite,{MOBILENET},fp32"), tmp_path,
+                                  {k: library[k] for k in ("PYTHONPATH", "LD_LIBRARY_PATH") if k != drop})
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("ckrequest: error: pyarmnn: cannot be imported")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ckrequest.models.architectures import preprocessing_for
-from ckrequest.zoo.calibration import calibration_set, pattern_set
+from builders import run_harness_without_ck, save_mobilenet_128_inputs
 
 # framework -> (model format, library env tags)
 FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "lib,tensorflow"),
@@ -19,11 +17,6 @@ FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "
               "mxnet": ("mxnet", "lib,mxnet"), "tvm": ("onnx", "lib,tvm"), "armnn": ("tflite", "lib,armnn")}
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
-
-def model_info(world, tags: str) -> Path:
-    entry = world.env_entries(tags)[0]
-    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
-    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
 
 
 def run_in_framework(world, framework: str, args: list[str]) -> subprocess.CompletedProcess:
@@ -45,12 +38,10 @@ def mobilenets(zoo_world):
 
 
 def test_every_backend_predicts_what_onnx_runtime_predicts(mobilenets, tmp_path):
-    spec = preprocessing_for("mobilenet-v1", 128)
-    inputs = np.concatenate([pattern_set(spec, 8, seed=5), calibration_set(spec).inputs[::4][:8]])
-    np.save(tmp_path / "inputs.npy", inputs)
+    save_mobilenet_128_inputs(tmp_path / "inputs.npy", 8)
     results = {}
     for framework, (fmt, _) in FRAMEWORKS.items():
-        info = model_info(mobilenets, f"model,{fmt},{MOBILENET},fp32")
+        info = mobilenets.model_info(f"model,{fmt},{MOBILENET},fp32")
         proc = run_in_framework(mobilenets, framework, ["--backend", framework, "--model-info", str(info),
                                                         "--inputs", str(tmp_path / "inputs.npy")])
         assert proc.returncode == 0, proc.stderr[-2000:]
@@ -81,14 +72,7 @@ def test_ck_benchmark_records_library_and_backend(mobilenets, framework):
 
 
 def test_missing_framework_is_one_clear_line(mobilenets, tmp_path):
-    from builders import make_imagenet_dir
-
-    val = make_imagenet_dir(tmp_path / "val", count=2)
-    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(mobilenets, f"model,tf,{MOBILENET},fp32")),
-           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
-                           "sys.exit(main(['tensorflow', 'performance']))"], env=env, capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = run_harness_without_ck("tensorflow", mobilenets.model_info(f"model,tf,{MOBILENET},fp32"), tmp_path)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("ckrequest: error: tensorflow: cannot be imported")

@@ -10,33 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckrequest.models.architectures import preprocessing_for
-from ckrequest.zoo.calibration import calibration_set, pattern_set
+from builders import run_harness_without_ck, save_mobilenet_128_inputs
 
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
-
-# Runs a backend over saved NCHW inputs in its library's environment; prints predictions and describe().
-RUN_BACKEND = """
-import dataclasses, json, sys
-import numpy as np
-from pathlib import Path
-from ckrequest.backends import backend_class
-from ckrequest.records import ModelInfo
-name, info_path, inputs_path, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-info = ModelInfo.load(info_path)
-inputs = np.load(inputs_path)
-backend = backend_class(name)(info.model_path(info_path), info)
-logits = np.concatenate([backend.logits(backend.run(backend.prepare(inputs[k:k + batch])))
-                         for k in range(0, len(inputs), batch)])
-print(json.dumps({"top1": logits.argmax(1).tolist(), "logits": logits.tolist(),
-                  "describe": dataclasses.asdict(backend.describe())}))
-"""
-
-
-def model_info(world, tags: str) -> Path:
-    entry = world.env_entries(tags)[0]
-    meta = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
-    return Path(meta["env"]["CK_ENV_MODEL_INFO"])
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +26,7 @@ def tvm_world(ck_world):
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> Path:
-    spec = preprocessing_for("mobilenet-v1", 128)
-    path = tmp_path_factory.mktemp("tvm-inputs") / "inputs.npy"
-    np.save(path, np.concatenate([pattern_set(spec, 8, seed=5), calibration_set(spec).inputs[::4][:8]]))
-    return path
+    return save_mobilenet_128_inputs(tmp_path_factory.mktemp("tvm-inputs") / "inputs.npy", 8)
 
 
 def onnx_runtime_logits(info: Path, images: Path) -> np.ndarray:
@@ -65,14 +38,15 @@ def onnx_runtime_logits(info: Path, images: Path) -> np.ndarray:
 
 def run_tvm(world, info: Path, images: Path, cache: Path, batch: int = 4, env: dict | None = None) -> dict:
     environment = {**world.environment_of("lib,tvm"), "CK_REQUEST_TVM_CACHE": str(cache), **(env or {})}
-    proc = subprocess.run([sys.executable, "-c", RUN_BACKEND, "tvm", str(info), str(images), str(batch)],
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.conformance", "--backend", "tvm", "--model-info", str(info),
+                           "--inputs", str(images), "--batch", str(batch)],
                           env=environment, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_tvm_predicts_what_onnx_runtime_predicts_and_reuses_its_compiled_library(tvm_world, images, tmp_path):
-    info = model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")
+    info = tvm_world.model_info(f"model,onnx,{MOBILENET},fp32")
     reference = onnx_runtime_logits(info, images)
     first = run_tvm(tvm_world, info, images, tmp_path / "cache")
     assert first["top1"] == reference.argmax(1).tolist()
@@ -95,8 +69,8 @@ def test_tvm_predicts_what_onnx_runtime_predicts_and_reuses_its_compiled_library
 
 
 def test_fp16_model_computes_in_fp16(tvm_world, images, tmp_path):
-    fp16 = model_info(tvm_world, f"model,onnx,{MOBILENET},fp16")
-    reference = onnx_runtime_logits(model_info(tvm_world, f"model,onnx,{MOBILENET},fp32"), images)
+    fp16 = tvm_world.model_info(f"model,onnx,{MOBILENET},fp16")
+    reference = onnx_runtime_logits(tvm_world.model_info(f"model,onnx,{MOBILENET},fp32"), images)
     result = run_tvm(tvm_world, fp16, images, tmp_path / "cache")
     logits = np.array(result["logits"])
     agreement = float((logits.argmax(1) == reference.argmax(1)).mean())
@@ -108,45 +82,39 @@ def test_fp16_model_computes_in_fp16(tvm_world, images, tmp_path):
 
 
 def test_tuning_package_writes_a_database_the_backend_applies(tvm_world, images, tmp_path):
-    tvm_world.ck("install", "package:tvm-tuning-metaschedule", f"--dep_add_tags.model={MOBILENET},fp32", "--quiet",
-                 timeout=1800)
-    (entry,) = tvm_world.env_entries("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-24,batch-1")
-    tuning_env = tvm_world.environment_of("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-24")
+    # a small budget keeps the suite short; the default (24) measures every task once
+    tvm_world.ck("install", "package:tvm-tuning-metaschedule", f"--dep_add_tags.model={MOBILENET},fp32",
+                 "--env.CK_REQUEST_TVM_TRIALS=8", "--quiet", timeout=1800)
+    (entry,) = tvm_world.env_entries("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-8,batch-1")
+    tuning_env = tvm_world.environment_of("tvm-tuning,mobilenet-v1,multiplier-0.25,trials-8")
     database = Path(tuning_env["CK_ENV_TVM_TUNING_DB"])
     about = json.loads((database / "tuning.json").read_text())
-    assert about["trials"] == 24 and about["records"] >= 22 and about["tasks"] >= 20  # every task measured once
+    assert about["trials"] == 8 and about["records"] >= 7 and about["tasks"] >= 20
     assert about["batch"] == 1 and '"mcpu":' in about["target"]
 
-    info = model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")
+    info = tvm_world.model_info(f"model,onnx,{MOBILENET},fp32")
     reference = onnx_runtime_logits(info, images).argmax(1).tolist()
     tuned = run_tvm(tvm_world, info, images, tmp_path / "cache", batch=1,
                     env={"CK_ENV_TVM_TUNING_DB": str(database)})
     untuned = run_tvm(tvm_world, info, images, tmp_path / "cache", batch=1)
     assert tuned["top1"] == reference and untuned["top1"] == reference
     assert tuned["describe"]["details"]["tuned"] is True and "tuned" in tuned["describe"]["device"]
-    assert tuned["describe"]["details"]["tuning_trials"] == 24
+    assert tuned["describe"]["details"]["tuning_trials"] == 8
     assert untuned["describe"]["details"]["tuned"] is False
     folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert len(folders) == 2 and sum(name.endswith("-b1") for name in folders) == 1  # the tuned one: -b1-<db>
 
 
 def test_a_database_for_another_model_is_not_applied(tvm_world, images, tmp_path):
-    fp16 = model_info(tvm_world, f"model,onnx,{MOBILENET},fp16")
-    database = Path(tvm_world.environment_of("tvm-tuning,mobilenet-v1,trials-24")["CK_ENV_TVM_TUNING_DB"])
+    fp16 = tvm_world.model_info(f"model,onnx,{MOBILENET},fp16")
+    database = Path(tvm_world.environment_of("tvm-tuning,mobilenet-v1,trials-8")["CK_ENV_TVM_TUNING_DB"])
     result = run_tvm(tvm_world, fp16, images, tmp_path / "cache", batch=1, env={"CK_ENV_TVM_TUNING_DB": str(database)})
     assert result["describe"]["details"]["tuned"] is False
     assert "tuned for another model" in result["describe"]["details"]["untuned_because"]
 
 
 def test_missing_tvm_is_one_clear_line(tvm_world, tmp_path):
-    from builders import make_imagenet_dir
-
-    val = make_imagenet_dir(tmp_path / "val", count=2)
-    env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info(tvm_world, f"model,onnx,{MOBILENET},fp32")),
-           "CK_ENV_DATASET": str(val.parent), "CK_REQUEST_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
-                           "sys.exit(main(['tvm', 'performance']))"], env=env, capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = run_harness_without_ck("tvm", tvm_world.model_info(f"model,onnx,{MOBILENET},fp32"), tmp_path)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("ckrequest: error: tvm: cannot be imported")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +34,8 @@ def test_ck_search_lists_every_architecture_in_every_format(ck_world):
 
 
 def _info(world, tags: str) -> dict:
-    (entry,) = world.env_entries(tags)
-    env = json.loads((world.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
-    return json.loads(Path(env["env"]["CK_ENV_MODEL_INFO"]).read_text())
+    assert len(world.env_entries(tags)) == 1, tags
+    return json.loads(world.model_info(tags).read_text())
 
 
 def test_mobilenet_in_every_format_through_ck(zoo_world):
@@ -61,14 +59,15 @@ def test_formats_agree_on_synthetic_architectures(zoo_world):
     for tags in ("lib,litert", "lib,openvino"):
         extra = zoo_world.environment_of(tags)["PYTHONPATH"].split(":")[0]
         env["PYTHONPATH"] = f"{extra}:{env['PYTHONPATH']}"
-    proc = subprocess.run([sys.executable, "-m", "ckrequest.zoo.agreement", "squeezenet-1.1", "mobilenet-v1",
-                           "--images", "32"], env=env, capture_output=True, text=True, timeout=1800)
-    table = [line for line in proc.stdout.splitlines() if line.startswith(("squeezenet", "mobilenet"))]
+    # one architecture here (MobileNet-v1's formats are checked at install above); all nine: see the README
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.zoo.agreement", "squeezenet-1.1", "--images", "32"],
+                          env=env, capture_output=True, text=True, timeout=1800)
+    table = [line for line in proc.stdout.splitlines() if line.startswith("squeezenet")]
     print("\n".join(table))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     fp32 = [line for line in table if " fp32 " in line]
-    assert len(fp32) == 8 and all(line.endswith("pass") for line in fp32)
-    assert sum(" int8 " in line for line in table) == 6
+    assert len(fp32) == 4 and all(line.endswith("pass") for line in fp32)
+    assert sum(" int8 " in line for line in table) == 3
 
 
 @pytest.mark.parametrize("tags", ["model,tf,mobilenet-v1,synthetic,int8", "model,onnx,lenet,synthetic",

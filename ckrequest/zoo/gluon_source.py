@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import RequestError
+from .source_main import run_and_report
 
 EXPORT_OPSET = 13
 INPUT_NAME = "data"
@@ -132,14 +132,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    try:
-        report = run(args)
-    except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
-    args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    return 0
+    return run_and_report(run, parse(argv))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ checks the ONNX against them. Imports nothing of ours beyond the standard librar
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RequestError
+from .source_main import run_and_report
 
 OPSET = 17
 INPUT_NAME = "input"
@@ -120,14 +120,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = parse(argv)
-    try:
-        report = run(args)
-    except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
-    args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    return 0
+    return run_and_report(run, parse(argv))
 
 
 if __name__ == "__main__":

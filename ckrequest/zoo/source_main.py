@@ -1,0 +1,21 @@
+"""The command-line frame the Keras and Gluon weight sources share: run, then a JSON report or one error line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from ..errors import RequestError
+
+
+def run_and_report(run: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace) -> int:
+    """``run(args)``; its report goes to ``args.report``. A RequestError is one line on stderr and exit 2."""
+    try:
+        report = run(args)
+    except RequestError as err:
+        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
+        return 2
+    args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    return 0
