@@ -18,6 +18,9 @@ class RequestError(Exception):
             text += f" ({self.fix})"
         return " ".join(text.split())  # never more than one line
 
+    def __reduce__(self):  # crosses process boundaries (worker processes) intact
+        return type(self), (self.what, self.why, self.fix)
+
 
 class UnsafePickleError(RequestError):
     """A pickle asked for something beyond tensors and storages."""

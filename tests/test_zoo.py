@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
+import numpy as np
 import pytest
 
 from ckrequest.ck_entries import entry_files
+from ckrequest.errors import RequestError
 from ckrequest.models.architectures import ARCHITECTURES
-from ckrequest.zoo.build import FORMATS
+from ckrequest.zoo.build import FORMATS, compare, fp32_agrees, model_format
 from ckrequest.zoo.catalog import all_entries
 
 from conftest import REPO_ROOT
@@ -47,7 +51,8 @@ def test_mobilenet_in_every_format_through_ck(zoo_world):
         assert info["preprocessing"]["layout"] == ("NHWC" if fmt in ("tf", "tflite") else "NCHW")
         assert info["converted_from"]["sha256"] and info["macs"] > 0
         agreement = info["quantization"]["agreement_with_fp32_canonical"]
-        assert agreement["top1_agreement"] == 1.0 and agreement["max_abs_softmax_diff"] <= 1e-4, (fmt, agreement)
+        assert fp32_agrees(agreement) and agreement["max_abs_softmax_diff"] <= 1e-4, (fmt, agreement)
+        assert agreement["top1_agreement"] == 1.0 and agreement["near_ties"] == 0, (fmt, agreement)
     zoo_world.ck("install", "package", f"--tags=model,tflite,{variant},int8", "--quiet", timeout=1800)
     int8 = _info(zoo_world, f"model,tflite,{variant},int8")
     assert int8["quantization"]["calibration"]["images"] == 36
@@ -68,6 +73,36 @@ def test_formats_agree_on_synthetic_architectures(zoo_world):
     fp32 = [line for line in table if " fp32 " in line]
     assert len(fp32) == 4 and all(line.endswith("pass") for line in fp32)
     assert sum(" int8 " in line for line in table) == 3
+
+
+def test_a_swap_of_a_near_tie_is_allowed_and_a_swap_of_a_decided_top1_is_not():
+    reference = np.zeros((2, 1000), np.float32)
+    reference[0, [3, 7]] = 8.0, 8.0 + 6e-6  # top two 6e-6 apart, as one synthetic VGG16 image has
+    reference[1, [3, 7]] = 8.0, 7.0
+    swapped_tie = reference.copy()
+    swapped_tie[0, 3] += 2e-5
+    found = compare(reference, swapped_tie)
+    assert (found["top1_agreement"], found["near_ties"], found["top1_agreement_decided"]) == (0.5, 1, 1.0)
+    assert found["max_abs_softmax_diff"] < 1e-5 and fp32_agrees(found)
+    swapped_decided = reference.copy()
+    swapped_decided[1, [3, 7]] = 7.0, 8.0
+    assert not fp32_agrees(compare(reference, swapped_decided))
+
+
+def test_an_error_in_a_build_worker_arrives_whole():
+    """The agreement tool builds each format in a worker process; its one-line errors must survive the trip."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as worker:
+        with pytest.raises(RequestError) as raised:
+            worker.submit(model_format, "tf", "int8").result()
+    assert (raised.value.what, raised.value.fix) == ("int8 tf model", "pick one of those precisions")
+    assert raised.value.line() == "int8 tf model: is not made: tf has fp32 (pick one of those precisions)"
+
+
+def test_agreement_of_an_unknown_architecture_is_one_line():
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.zoo.agreement", "lenet"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ckrequest: error: ") and "lenet" in line
 
 
 @pytest.mark.parametrize("tags", ["model,tf,mobilenet-v1,synthetic,int8", "model,onnx,lenet,synthetic",

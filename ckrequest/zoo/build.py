@@ -124,9 +124,22 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
+    """Softmax distance and top-1 agreement. An image whose reference top two classes are within
+    2 x FP32_TOLERANCE of each other is a near tie: a difference the tolerance allows can swap them,
+    so fp32 conversions must agree on top-1 only where it is decided (a seeded synthetic VGG16 has
+    one image of 40 with its top two logits 6e-6 apart)."""
     a, b = _softmax(reference.astype(np.float64)), _softmax(candidate.astype(np.float64))
+    top_two = np.sort(a, axis=1)[:, -2:]
+    decided = (top_two[:, 1] - top_two[:, 0]) > 2 * FP32_TOLERANCE
+    same = a.argmax(1) == b.argmax(1)
     return {"images": int(len(a)), "max_abs_softmax_diff": float(np.abs(a - b).max()),
-            "top1_agreement": float((a.argmax(1) == b.argmax(1)).mean())}
+            "top1_agreement": float(same.mean()), "near_ties": int((~decided).sum()),
+            "top1_agreement_decided": float(same[decided].mean()) if decided.any() else 1.0}
+
+
+def fp32_agrees(agreement: dict[str, float]) -> bool:
+    """The bar for an fp32 conversion: softmax within FP32_TOLERANCE, the same top-1 wherever it is decided."""
+    return agreement["max_abs_softmax_diff"] <= FP32_TOLERANCE and agreement["top1_agreement_decided"] == 1.0
 
 
 def _run(backend_name: str, model_path: Path, info: ModelInfo, inputs: np.ndarray) -> np.ndarray:
@@ -157,8 +170,7 @@ def build_model(fmt_name: str, precision: str, spec: ModelSpec, dest: Path,
             converted = _run(fmt.backend, info.model_path(staging / MODEL_INFO_FILE), info, check)
         reference = _run("onnxruntime", canonical.path, _canonical_info(canonical), check_nchw)
         agreement = compare(reference, converted)
-        if precision == "fp32" and (agreement["max_abs_softmax_diff"] > FP32_TOLERANCE
-                                    or agreement["top1_agreement"] < 1.0):
+        if precision == "fp32" and not fp32_agrees(agreement):
             raise RequestError(f"{fmt.name} conversion of {canonical.design_name}",
                                f"disagrees with the canonical ONNX ({agreement})", "report the model and format")
         info = _describe(fmt, precision, canonical, preprocessing, staging, calibration, agreement)
@@ -190,3 +202,12 @@ def _describe(fmt: Format, precision: str, canonical: Canonical, preprocessing: 
         seed=spec.seed if spec.weights == "synthetic" else None,
         source={**canonical.source, "multiplier": spec.multiplier, "resolution": spec.resolution},
         converted_from={"format": "onnx", "sha256": canonical.sha256}, quantization=quantization)
+
+
+def build_and_run(spec: ModelSpec, fmt: str, precision: str, folder: Path, nchw: np.ndarray) -> np.ndarray:
+    """Build one format of ``spec`` in ``folder`` and return its logits on the NCHW images (a worker's job:
+    module-level, so that a spawned process can be handed it)."""
+    info_path = build_model(fmt, precision, spec, folder)
+    info = ModelInfo.load(info_path)
+    inputs = nchw if info.preprocessing.layout == "NCHW" else np.ascontiguousarray(nchw.transpose(0, 2, 3, 1))
+    return _run(model_format(fmt, precision).backend, info.model_path(info_path), info, inputs)

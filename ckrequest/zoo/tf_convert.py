@@ -65,7 +65,9 @@ def onnx_to_saved_model(source: Path, dest: Path) -> Path:
                                     disable_model_save=True)
         signature = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32, name="input")
         module = tf.Module()
-        module.model = model
+        # the variables, not the Keras model: saving a model makes Keras JSON-encode every layer's
+        # config, and onnx2tf's layers hold their constants there (VGG16: 18 GB and 15 min, then OOM)
+        module.model_variables = list(model.variables)
         module.serve = tf.function(lambda images: {"logits": model(images)}, input_signature=[signature])
         tf.saved_model.save(module, str(dest), signatures={"serving_default": module.serve})
     except Exception as err:
