@@ -188,3 +188,10 @@ def run_harness_without_ck(backend: str, model_info: Path, folder: Path,
     return subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
                            f"sys.exit(main([{backend!r}, 'performance']))"], env=run_env, capture_output=True,
                           text=True, cwd=folder)
+
+
+def single_error_line(proc: subprocess.CompletedProcess) -> str:
+    """The one stderr line of a run that failed as bad input should: exit 2, nothing else said."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    (line,) = proc.stderr.strip().splitlines()
+    return line

@@ -25,7 +25,7 @@ from .calibration import calibration_set, pattern_set
 from .canonical import Canonical, ModelSpec, canonical_onnx
 
 FP32_TOLERANCE = 1e-4  # max abs difference of softmax allowed between formats at fp32
-SAVED_MODEL_VERSION = 2  # bump when tf_convert changes what it makes: cached SavedModels are then remade
+SAVED_MODEL_VERSION = 3  # bump when tf_convert changes what it makes: cached SavedModels are then remade
 
 
 @dataclass(frozen=True)
