@@ -14,7 +14,7 @@ from PIL import Image
 
 from ckrequest.dashboard import embed_json
 
-from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results
+from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results, write_results_repo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,6 +51,14 @@ def scoreboard_json(world, results, *flags: str) -> list[dict]:
 
 def front_ids(page) -> set[str]:
     return set(page.eval_on_selector_all("circle.point.pareto", "els => els.map(e => e.getAttribute('data-id'))"))
+
+
+def tooltip_over(page, point_id: str) -> str:
+    """Move the mouse to the centre of a point, as a user would (another point may be drawn over it)."""
+    box = page.locator(f'circle.point[data-id="{point_id}"]').bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#tooltip:not([hidden])")
+    return page.text_content("#tooltip")
 
 
 def test_embedded_json_cannot_close_its_element_or_open_markup():
@@ -94,14 +102,33 @@ def test_dashboard_in_chromium_switches_axes_marks_the_frontier_and_shows_markup
     assert "validated" in page.locator("#points tbody tr", has_text="validated-tvm-fpga-resnet18").text_content()
     assert "broken-upload" in page.text_content("#skipped")
 
-    page.hover(f'circle.point[data-id="{ours["id"]}"]')
-    tip = page.text_content("#tooltip")
-    assert "synthetic weights: speed only, no accuracy" in tip and "dependencies: " in tip and "ONNX Runtime" in tip
+    tip = tooltip_over(page, ours["id"])
+    assert ours["entry"] in tip and "synthetic weights: speed only, no accuracy" in tip
+    assert "dependencies: " in tip and "ONNX Runtime" in tip
     page.close()
 
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size[0] >= 800
         assert sum(1 for count in image.convert("L").histogram() if count) > 10  # a drawing, not a blank canvas
+
+
+def test_the_tooltip_lists_every_point_under_the_cursor(ck_world, browser, tmp_path):
+    repo = write_results_repo(tmp_path / "results", "coincident-results")
+    for name in ("first-run", "replayed-run"):  # a replay lands on the very same spot
+        write_experiment(repo, name, {"p1": our_point(latency_s=0.02, top1=0.7)}, tags=("coincident",))
+    write_experiment(repo, "elsewhere", {"p1": our_point(latency_s=0.2, top1=0.6)}, tags=("coincident",))
+    page_path = tmp_path / "board.html"
+    ck_world.ck("dashboard", "request.asplos18", f"--results_repo={repo}", f"--output={page_path}",
+                "--tags=coincident")
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    ids = {p["entry"]: p["id"] for p in json.loads(page.text_content("#board-data"))["points"]}
+    tip = tooltip_over(page, ids["first-run"])
+    assert tip.startswith("2 points here") and "first-run" in tip and "replayed-run" in tip
+    assert "elsewhere" not in tip
+    assert "elsewhere" in tooltip_over(page, ids["elsewhere"]) and "first-run" not in page.text_content("#tooltip")
+    page.close()
 
 
 def test_sorting_a_column_reorders_the_rows(ck_world, results, browser, tmp_path):

@@ -112,9 +112,25 @@
     return lines.join("\n");
   }
 
-  function showTooltip(p, event) {
+  var MAX_TIP_POINTS = 6;
+
+  function pointsUnder(event) {  // every drawn point whose circle holds the cursor: coincident points hide none
+    var found = [];
+    Array.prototype.forEach.call(document.querySelectorAll("#scatter circle.point"), function (c) {
+      var r = c.getBoundingClientRect(), radius = r.width / 2;
+      var dx = event.clientX - (r.left + radius), dy = event.clientY - (r.top + r.height / 2);
+      if (dx * dx + dy * dy <= (radius + 1) * (radius + 1) && BY_ID[c.getAttribute("data-id")]) {
+        found.push(BY_ID[c.getAttribute("data-id")]);
+      }
+    });
+    return found;
+  }
+
+  function showTooltip(points, event) {
     var tip = document.getElementById("tooltip"), box = document.getElementById("plot").getBoundingClientRect();
-    tip.textContent = tooltipText(p);
+    var shown = points.slice(0, MAX_TIP_POINTS).map(tooltipText);
+    if (points.length > MAX_TIP_POINTS) { shown.push("... and " + (points.length - MAX_TIP_POINTS) + " more here"); }
+    tip.textContent = (points.length > 1 ? points.length + " points here\n\n" : "") + shown.join("\n\n");
     tip.hidden = false;
     tip.style.left = (event.clientX - box.left + 14) + "px";
     tip.style.top = (event.clientY - box.top + 14) + "px";
@@ -311,7 +327,10 @@
   var scatter = document.getElementById("scatter");
   scatter.addEventListener("mouseover", function (e) {
     var id = e.target.getAttribute && e.target.getAttribute("data-id");
-    if (id && BY_ID[id]) { showTooltip(BY_ID[id], e); }
+    if (id && BY_ID[id]) {
+      var here = pointsUnder(e);
+      showTooltip(here.length ? here : [BY_ID[id]], e);
+    }
   });
   scatter.addEventListener("mouseout", function () { document.getElementById("tooltip").hidden = true; });
   bindAxis("x");
