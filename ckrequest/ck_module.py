@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import RequestError
+from .errors import RequestError, ck_failure
 
 
 def call(action: str, i: dict[str, Any]) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def call(action: str, i: dict[str, Any]) -> dict[str, Any]:
     try:
         status = module.run(i)
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     if status:
         return {"return": status, "error": f"{action} found problems (listed above)"}
     return {"return": 0}

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import RequestError
+from .errors import RequestError, ck_failure
 from .records import MODEL_INFO_FILE, ModelInfo
 
 CkDict = dict[str, Any]
@@ -23,8 +23,6 @@ def _ok(**values: Any) -> CkDict:
     return {"return": 0, **values}
 
 
-def _fail(err: RequestError | str) -> CkDict:
-    return {"return": 1, "error": err.line() if isinstance(err, RequestError) else err}
 
 
 def dep_python(i: CkDict) -> str:
@@ -110,7 +108,7 @@ def library_version_cmd(i: CkDict) -> CkDict:
     try:
         version, _ = probe_python_library(_library_python(i, root), root, module)
     except RequestError as err:
-        return _fail(err)
+        return ck_failure(err)
     return _ok(version=version, cmd="")
 
 
@@ -124,7 +122,7 @@ def library_setup(i: CkDict) -> CkDict:
     try:
         version, on_default_path = probe_python_library(python, root, module)
     except RequestError as err:
-        return _fail(err)
+        return ck_failure(err)
     env[prefix] = root
     env[prefix + "_VERSION"] = version
     env[prefix + "_MODULE"] = module
@@ -145,7 +143,7 @@ def model_version_cmd(i: CkDict) -> CkDict:
     try:
         info = ModelInfo.load(i["full_path"])
     except RequestError as err:
-        return _fail(err)
+        return ck_failure(err)
     return _ok(version=str(info.source.get("version", "1")), cmd="")
 
 
@@ -158,7 +156,7 @@ def model_setup(i: CkDict) -> CkDict:
             raise RequestError(f"model file not found: {model_file}", f"{MODEL_INFO_FILE} names it",
                                "reinstall the model package")
     except RequestError as err:
-        return _fail(err)
+        return ck_failure(err)
     prefix = i["customize"]["env_prefix"]
     env = i["env"]
     env[prefix] = str(Path(info_path).parent)
@@ -209,7 +207,7 @@ def dataset_setup(i: CkDict) -> CkDict:
         root, synsets = locate_dataset(val_txt)
         dataset = load_dataset(root, val_txt, synsets, name=cus.get("dataset_name", root.name))
     except RequestError as err:
-        return _fail(err)
+        return ck_failure(err)
     prefix = cus["env_prefix"]
     env = i["env"]
     env[prefix] = str(root)

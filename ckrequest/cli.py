@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import RequestError
+from .errors import RequestError, print_error
 
 
 def _repo_root() -> Path:
@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
+        return print_error(err)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import backend_class
-from .errors import RequestError
+from .errors import RequestError, print_error
 from .records import ModelInfo
 
 
@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = predict(args.backend, Path(args.model_info), np.load(args.inputs), args.batch)
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
+        return print_error(err)
     print(json.dumps(result))
     return 0
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
+ERROR_PREFIX = "ckrequest: error: "  # how every command of ours starts its one error line
+USER_ERROR_EXIT = 2  # the exit status of a command given bad input
+
 
 class RequestError(Exception):
     """A user-facing error. ``str(err)`` is a single line: ``<what>: <why> (<fix>)``."""
@@ -24,3 +30,14 @@ class RequestError(Exception):
 
 class UnsafePickleError(RequestError):
     """A pickle asked for something beyond tensors and storages."""
+
+
+def print_error(err: RequestError) -> int:
+    """Print the error's one line on stderr; return the exit status for bad input."""
+    print(ERROR_PREFIX + err.line(), file=sys.stderr)
+    return USER_ERROR_EXIT
+
+
+def ck_failure(err: RequestError | str) -> dict[str, Any]:
+    """The error as CK's return dict (what a CK module action or soft/package hook gives back)."""
+    return {"return": 1, "error": err.line() if isinstance(err, RequestError) else err}

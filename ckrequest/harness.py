@@ -22,7 +22,7 @@ from .backends import backend_class
 from .backends.base import Backend
 from .config import RunConfig, config_from_env
 from .datasets import Dataset, load_dataset
-from .errors import RequestError
+from .errors import RequestError, print_error
 from .image_cache import iter_chunks
 from .platform_info import describe_host
 from .records import ModelInfo
@@ -187,8 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_benchmark(args[0], config, inputs_from_env())
         write_outputs(result, folder)
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
+        return print_error(err)
     for line in summary_lines(result):
         print(line)
     return 0

@@ -9,12 +9,11 @@ unchanged in the other).
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Sequence
 
 from . import backends
-from .errors import RequestError
+from .errors import RequestError, print_error
 from .harness import main as harness_main
 
 PROGRAM_NAME = re.compile(r"^request-(?P<framework>[a-z0-9_]+)-classification$")
@@ -45,6 +44,5 @@ def main(program_dir: Path, argv: Sequence[str]) -> int:
                                f"write {program_dir / 'backends' / (framework + '.py')} "
                                f"(or ckrequest/backends/{framework}.py) defining BACKEND")
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
+        return print_error(err)
     return harness_main([framework, *argv])

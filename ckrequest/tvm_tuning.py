@@ -23,7 +23,7 @@ from . import atomic
 from .backends.base import import_framework
 from .backends.tvm import host_target, import_relax
 from .digest import file_sha256
-from .errors import RequestError
+from .errors import RequestError, ck_failure
 from .records import ModelInfo
 
 SEARCHES = ("evolutionary", "replay-trace")
@@ -158,7 +158,7 @@ def package_pre_path(i: dict[str, Any]) -> dict[str, Any]:
                                 env.get("CK_REQUEST_TVM_SEARCH", default.search),
                                 env.get("CK_REQUEST_TVM_POPULATION", default.population))
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     identity = [*_model_tags(model.get("tags", [])), f"model-{digest}", f"trials-{plan.trials}", f"batch-{plan.batch}"]
     i["tags"].extend(t for t in identity if t not in i["tags"])
     i["customize"]["extra_suggested_path"] = "-" + "-".join(identity)
@@ -184,7 +184,7 @@ def soft_version_cmd(i: dict[str, Any]) -> dict[str, Any]:
     try:
         about = _about(i["full_path"])
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     return {"return": 0, "version": str(about.get("format", 1)), "cmd": ""}
 
 
@@ -194,7 +194,7 @@ def soft_setup(i: dict[str, Any]) -> dict[str, Any]:
     try:
         about = _about(full_path)
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     prefix = cus["env_prefix"]
     env[prefix + "_DB"] = str(Path(full_path).parent)
     env[prefix + "_MODEL"] = str(about.get("model", ""))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import RequestError
+from ..errors import RequestError, print_error
 
 
 def _pip_lib(args: argparse.Namespace) -> None:
@@ -98,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.handler(args)
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
         _remove_if_empty(args.install_dir)
-        return 2
+        return print_error(err)
     return 0
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import atomic
-from ..errors import RequestError
+from ..errors import RequestError, ck_failure
 
 MANIFEST = "debian-packages.json"
 SITE = Path("usr/lib/python3/dist-packages")
@@ -178,7 +178,7 @@ def armnn_version_cmd(i: dict[str, Any]) -> dict[str, Any]:
     try:
         api = probe_pyarmnn(_python(i), library)
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     return {"return": 0, "version": library.version("python3-pyarmnn") or api, "cmd": ""}
 
 
@@ -188,7 +188,7 @@ def armnn_setup(i: dict[str, Any]) -> dict[str, Any]:
     try:
         api = probe_pyarmnn(_python(i), library)
     except RequestError as err:
-        return {"return": 1, "error": err.line()}
+        return ck_failure(err)
     prefix = cus["env_prefix"]
     env[prefix] = str(library.root)
     env[prefix + "_VERSION"] = library.version("python3-pyarmnn") or api

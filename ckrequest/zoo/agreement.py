@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RequestError
+from ..errors import RequestError, print_error
 from .build import build_and_run, compare, fp32_agrees
 from .calibration import calibration_set, pattern_set
 from .canonical import ModelSpec, canonical_onnx
@@ -97,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             for arch in args.archs:
                 rows += check_architecture(arch, Path(tmp) / arch, args.multiplier, args.resolution, args.images)
         except RequestError as err:
-            print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-            return 2
+            return print_error(err)
     print_table(rows)
     return 0 if all(row.passed for row in rows if row.required) else 1
 

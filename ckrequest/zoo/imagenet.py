@@ -29,7 +29,7 @@ import onnx
 from onnx import numpy_helper, version_converter
 
 from ..atomic import staged_file
-from ..errors import RequestError
+from ..errors import ERROR_PREFIX, RequestError
 from ..preprocess import normalize
 from ..records import Preprocessing
 from .download import WEIGHTS_FILE_ENV, Checksum, extract, fetch, file_digest, mirrored, verify_file
@@ -176,9 +176,9 @@ def check_inputs(preprocessing: Preprocessing, count: int = CHECK_IMAGES, seed: 
 
 def _child_error(proc: subprocess.CompletedProcess, command: list[str]) -> RequestError:
     lines = [line.strip() for line in (proc.stderr or "").splitlines() if line.strip()]
-    ours = [line for line in lines if line.startswith("ckrequest: error: ")]
+    ours = [line for line in lines if line.startswith(ERROR_PREFIX)]
     if ours:
-        return RequestError("weights conversion failed", ours[-1].removeprefix("ckrequest: error: "))
+        return RequestError("weights conversion failed", ours[-1].removeprefix(ERROR_PREFIX))
     fix = f"run it by hand to see the whole output: {' '.join(command)}"
     if proc.returncode < 0:
         return RequestError("weights conversion failed", f"the converter was killed by signal {-proc.returncode} "

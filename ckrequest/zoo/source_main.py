@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any, Callable
 
-from ..errors import RequestError
+from ..errors import RequestError, print_error
 
 
 def run_and_report(run: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace) -> int:
@@ -15,7 +14,6 @@ def run_and_report(run: Callable[[argparse.Namespace], dict[str, Any]], args: ar
     try:
         report = run(args)
     except RequestError as err:
-        print(f"ckrequest: error: {err.line()}", file=sys.stderr)
-        return 2
+        return print_error(err)
     args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     return 0
