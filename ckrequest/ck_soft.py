@@ -23,8 +23,6 @@ def _ok(**values: Any) -> CkDict:
     return {"return": 0, **values}
 
 
-
-
 def dep_python(i: CkDict) -> str:
     """The interpreter registered as the `python` dependency, else the one running CK."""
     for dep in (i.get("deps") or {}).values():

@@ -38,6 +38,6 @@ def print_error(err: RequestError) -> int:
     return USER_ERROR_EXIT
 
 
-def ck_failure(err: RequestError | str) -> dict[str, Any]:
+def ck_failure(err: RequestError) -> dict[str, Any]:
     """The error as CK's return dict (what a CK module action or soft/package hook gives back)."""
-    return {"return": 1, "error": err.line() if isinstance(err, RequestError) else err}
+    return {"return": 1, "error": err.line()}

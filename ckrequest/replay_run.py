@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .errors import RequestError
+from .errors import ERROR_PREFIX, RequestError
 
-PROGRESS = re.compile(r"^(model|framework|data set|latency|throughput|accuracy) |^ckrequest: error:")
+PROGRESS = re.compile(r"^(model|framework|data set|latency|throughput|accuracy) |^" + re.escape(ERROR_PREFIX))
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,16 @@ def run_harness_without_ck(backend: str, model_info: Path, folder: Path,
                           text=True, cwd=folder)
 
 
+def run_conformance(backend: str, model_info: Path, inputs: Path, env: dict[str, str], batch: int = 4,
+                    python: str = sys.executable) -> tuple[dict, str]:
+    """``python -m ckrequest.conformance`` in a library's environment: its JSON result and its stderr."""
+    proc = subprocess.run([python, "-m", "ckrequest.conformance", "--backend", backend, "--model-info", str(model_info),
+                           "--inputs", str(inputs), "--batch", str(batch)],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
 def single_error_line(proc: subprocess.CompletedProcess) -> str:
     """The one stderr line of a run that failed as bad input should: exit 2, nothing else said."""
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,8 +53,6 @@ class CkWorld:
 
     def model_info(self, tags: str) -> Path:
         """model-info.json of the first model env entry with ``tags``."""
-        import json
-
         entry = self.env_entries(tags)[0]
         meta = json.loads((self.repos / "local" / "env" / entry["data_uid"] / ".cm" / "meta.json").read_text())
         return Path(meta["env"]["CK_ENV_MODEL_INFO"])

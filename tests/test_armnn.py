@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builders import run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
+from builders import run_conformance, run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
 
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
@@ -48,18 +48,14 @@ def test_armnn_predicts_what_onnx_runtime_predicts(armnn_world, images):
     session = onnxruntime.InferenceSession(str(onnx_info.parent / "model.onnx"))
     reference = session.run(None, {"input": np.load(images)})[0]
     info = armnn_world.model_info(f"model,tflite,{MOBILENET},fp32")
-    proc = subprocess.run([sys.executable, "-m", "ckrequest.conformance", "--backend", "armnn",
-                           "--model-info", str(info), "--inputs", str(images), "--batch", "4"],
-                          env=armnn_world.environment_of("lib,armnn"), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result, stderr = run_conformance("armnn", info, images, armnn_world.environment_of("lib,armnn"))
     assert result["top1"] == reference.argmax(1).tolist()
     assert np.abs(np.array(result["logits"]) - reference).max() < 1e-3
     described = result["describe"]
     assert described["library"] == "armnn" and described["version"] == "20.08"
     assert described["device"].startswith("CpuRef (Arm NN's reference backend")  # x86: no Arm Compute Library
     assert set(described["details"]["layers_per_backend"]) == {"CpuRef"}
-    assert not proc.stderr.strip()  # pyarmnn's warnings about parsers Debian did not build are silenced
+    assert not stderr.strip()  # pyarmnn's warnings about parsers Debian did not build are silenced
 
 
 def test_ck_benchmark_runs_the_armnn_program(armnn_world):

@@ -61,6 +61,15 @@ def tooltip_over(page, point_id: str) -> str:
     return page.text_content("#tooltip")
 
 
+def open_dashboard(world, browser, page_path: Path, *flags: str):
+    """``ck dashboard`` into ``page_path``, opened in Chromium once its script has drawn the page."""
+    world.ck("dashboard", "request.asplos18", f"--output={page_path}", *flags)
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    return page
+
+
 def test_embedded_json_cannot_close_its_element_or_open_markup():
     data = {"name": EVIL_MODEL + " & \u2028\u2029 <!-- -->"}
     text = embed_json(data)
@@ -117,12 +126,7 @@ def test_the_tooltip_lists_every_point_under_the_cursor(ck_world, browser, tmp_p
     for name in ("first-run", "replayed-run"):  # a replay lands on the very same spot
         write_experiment(repo, name, {"p1": our_point(latency_s=0.02, top1=0.7)}, tags=("coincident",))
     write_experiment(repo, "elsewhere", {"p1": our_point(latency_s=0.2, top1=0.6)}, tags=("coincident",))
-    page_path = tmp_path / "board.html"
-    ck_world.ck("dashboard", "request.asplos18", f"--results_repo={repo}", f"--output={page_path}",
-                "--tags=coincident")
-    page = browser.new_page()
-    page.goto(page_path.as_uri())
-    page.wait_for_selector("body[data-ready=yes]")
+    page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={repo}", "--tags=coincident")
     ids = {p["entry"]: p["id"] for p in json.loads(page.text_content("#board-data"))["points"]}
     tip = tooltip_over(page, ids["first-run"])
     assert tip.startswith("2 points here") and "first-run" in tip and "replayed-run" in tip
@@ -132,12 +136,7 @@ def test_the_tooltip_lists_every_point_under_the_cursor(ck_world, browser, tmp_p
 
 
 def test_sorting_a_column_reorders_the_rows(ck_world, results, browser, tmp_path):
-    page_path = tmp_path / "board.html"
-    ck_world.ck("dashboard", "request.asplos18", f"--results_repo={results}", f"--output={page_path}",
-                "--precision=int8")
-    page = browser.new_page()
-    page.goto(page_path.as_uri())
-    page.wait_for_selector("body[data-ready=yes]")
+    page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={results}", "--precision=int8")
     rows = "rows => rows.map(r => r.getAttribute('data-id'))"
 
     def originals(ids: list[str]) -> list[str]:  # the points of our results repo, in the table's order

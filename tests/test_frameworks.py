@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from builders import run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
+from builders import run_conformance, run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
 
 # framework -> (model format, library env tags)
 FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "lib,tensorflow"),
@@ -18,13 +18,10 @@ FRAMEWORKS = {"onnxruntime": ("onnx", "lib,onnxruntime"), "tensorflow": ("tf", "
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
 
-
-def run_in_framework(world, framework: str, args: list[str]) -> subprocess.CompletedProcess:
+def predict_in_framework(world, framework: str, info: Path, inputs: Path) -> dict:
     tags = FRAMEWORKS[framework][1]
     env = world.environment_of(tags) if world.env_entries(tags) else dict(world.env)  # ONNX Runtime: ours
-    python = env.get("CK_ENV_LIB_MXNET_PYTHON", sys.executable)
-    return subprocess.run([python, "-m", "ckrequest.conformance", *args], env=env, capture_output=True, text=True,
-                          timeout=900)
+    return run_conformance(framework, info, inputs, env, python=env.get("CK_ENV_LIB_MXNET_PYTHON", sys.executable))[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +39,7 @@ def test_every_backend_predicts_what_onnx_runtime_predicts(mobilenets, tmp_path)
     results = {}
     for framework, (fmt, _) in FRAMEWORKS.items():
         info = mobilenets.model_info(f"model,{fmt},{MOBILENET},fp32")
-        proc = run_in_framework(mobilenets, framework, ["--backend", framework, "--model-info", str(info),
-                                                        "--inputs", str(tmp_path / "inputs.npy")])
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        results[framework] = json.loads(proc.stdout.strip().splitlines()[-1])
+        results[framework] = predict_in_framework(mobilenets, framework, info, tmp_path / "inputs.npy")
     reference = results["onnxruntime"]["top1"]
     assert len(reference) == 16 and len(set(reference)) >= 3
     for framework, result in results.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builders import run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
+from builders import run_conformance, run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
 
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
@@ -38,11 +38,7 @@ def onnx_runtime_logits(info: Path, images: Path) -> np.ndarray:
 
 def run_tvm(world, info: Path, images: Path, cache: Path, batch: int = 4, env: dict | None = None) -> dict:
     environment = {**world.environment_of("lib,tvm"), "CK_REQUEST_TVM_CACHE": str(cache), **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "ckrequest.conformance", "--backend", "tvm", "--model-info", str(info),
-                           "--inputs", str(images), "--batch", str(batch)],
-                          env=environment, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_conformance("tvm", info, images, environment, batch)[0]
 
 
 def test_tvm_predicts_what_onnx_runtime_predicts_and_reuses_its_compiled_library(tvm_world, images, tmp_path):

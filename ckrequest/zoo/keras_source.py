@@ -8,7 +8,7 @@ Builds ``keras.applications.<model>(weights=<file>, classifier_activation=None)`
 load fails unless every layer and weight shape fits the file), converts it with tf2onnx (opset
 17, NCHW input "input", dynamic batch) and writes Keras's own logits on the NCHW ``inputs`` for
 the caller, who renames the output "logits", puts the Dense kernels back as initializers and
-checks the ONNX against them. Imports nothing of ours beyond the standard library.
+checks the ONNX against them. Of ours it imports only ``errors`` and ``source_main`` (standard library only).
 """
 
 from __future__ import annotations
