@@ -43,7 +43,7 @@ def ck(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
 
 
 def measure(framework: str, model: str, batch: int, seconds: float) -> Figure:
-    proc = ck("benchmark", f"program:request-{framework}-classification", "--cmd_key=performance", "--quiet",
+    proc = ck("benchmark", f"program:request-{framework}-classification", "--quiet",
               f"--dep_add_tags.model={MODELS[model]}", f"--env.CK_REQUEST_BATCH_SIZE={batch}",
               f"--env.CK_REQUEST_MIN_DURATION_S={seconds}", "--env.CK_REQUEST_MIN_QUERIES=30",
               "--env.CK_REQUEST_WARMUP=10", "--repetitions=1", "--skip_print_stats")

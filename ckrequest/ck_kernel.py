@@ -125,25 +125,12 @@ def find_entry(module: str, name: str) -> EntryLocation:
                          result["data_uoa"], result["data_uid"])
 
 
-def replay_in_folder(repo_uid: str, data_uid: str, options: dict[str, Any], tmp_dir: str) -> dict[str, Any]:
-    """CK's own ``replay`` action, printing as ``ck replay`` does, with the program run in
-    ``program/<name>/<tmp_dir>``: ``ck benchmark --tmp_dir`` exists, ``ck replay`` has no such flag,
-    and the shared ``tmp/`` is emptied by every concurrent run of the same program."""
+def replay(repo_uid: str, data_uid: str, options: dict[str, Any]) -> dict[str, Any]:
+    """CK's own ``replay`` action, printing as ``ck replay`` does."""
     import ck.kernel as ck
 
-    plain_access = ck.access
-
-    def access(i: Any) -> dict[str, Any]:
-        if isinstance(i, dict) and i.get("action") == "autotune" and not i.get("tmp_dir"):
-            i = {**i, "tmp_dir": tmp_dir}  # what replay passes to autotune, plus autotune's own tmp_dir
-        return plain_access(i)
-
-    ck.access = access
-    try:
-        return plain_access({**options, "action": "replay", "module_uoa": "experiment",
-                             "repo_uoa": repo_uid, "data_uoa": data_uid, "out": "con"})
-    finally:
-        ck.access = plain_access
+    return ck.access({**options, "action": "replay", "module_uoa": "experiment", "repo_uoa": repo_uid,
+                      "data_uoa": data_uid, "out": "con"})
 
 
 def env_entry(tags: str) -> tuple[str, dict[str, Any]]:

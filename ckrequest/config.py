@@ -13,7 +13,7 @@ MODES = ("performance", "accuracy")
 
 @dataclass(frozen=True)
 class RunConfig:
-    mode: str = "performance"
+    mode: str = "performance"  # CK_REQUEST_MODE: timed queries, or every image once for accuracy
     batch_size: int = 1  # CK_REQUEST_BATCH_SIZE: images per query
     max_images: int = 0  # CK_REQUEST_MAX_IMAGES: first N images of the data set (0 = all)
     threads: int = 0  # CK_REQUEST_THREADS: intra-op threads (0 = the framework's default)
@@ -44,12 +44,18 @@ def _parse(name: str, text: str, kind: type, low: float, high: float) -> int | f
     return value
 
 
-def config_from_env(mode: str, env: Mapping[str, str] | None = None) -> RunConfig:
-    env = os.environ if env is None else env
+def _mode(text: str) -> str:
+    mode = text.strip().lower() or RunConfig.mode
     if mode not in MODES:
-        raise RequestError(f"benchmark mode {mode!r}", f"is not one of {MODES}",
-                           "choose the command with --cmd_key=performance or --cmd_key=accuracy")
-    values: dict[str, object] = {"mode": mode}
+        var = RunConfig.env_name("mode")
+        raise RequestError(f"run variable {var}={text!r}", f"is not one of {', '.join(MODES)}",
+                           f"pass --env.{var}=performance or --env.{var}=accuracy")
+    return mode
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> RunConfig:
+    env = os.environ if env is None else env
+    values: dict[str, object] = {"mode": _mode(env.get(RunConfig.env_name("mode"), ""))}
     for item in fields(RunConfig):
         if item.name == "mode":
             continue

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .accuracy import score, top_k
+from .accuracy import TopK, score, top_k
 from .backends import backend_class
 from .backends.base import Backend
 from .config import RunConfig, config_from_env
@@ -26,7 +26,7 @@ from .errors import RequestError, print_error
 from .image_cache import iter_chunks
 from .platform_info import describe_host
 from .records import ModelInfo
-from .report import REQUEST_FILE, TIMER_FILE, summary_lines, write_outputs
+from .report import REQUEST_FILE, TIMER_FILE, output_folder, summary_lines, write_outputs
 from .results import AccuracyResult, BenchmarkResult, Measurement
 from .stats import summarize
 
@@ -123,7 +123,7 @@ def run_performance(backend: Backend, dataset: Dataset, info: ModelInfo,
     if not info.is_synthetic and first_pass:
         logits = np.concatenate([backend.logits(output) for output in first_pass])
         predictions = top_k(logits[:len(pool_images)], 5, info.label_offset)
-        accuracy = score(pool_images[:len(predictions)], predictions)
+        accuracy = score(pool_images[:len(predictions)], predictions, dataset.root)
     per_image = measurement.latency.total_s / (measurement.latency.count * config.batch_size)
     return measurement, accuracy, per_image
 
@@ -142,7 +142,7 @@ def run_accuracy(backend: Backend, dataset: Dataset, info: ModelInfo,
     per_image = seconds / len(dataset.images)
     if info.is_synthetic:
         return None, per_image
-    return score(dataset.images, np.concatenate(predictions)), per_image
+    return score(dataset.images, TopK.concat(predictions), dataset.root), per_image
 
 
 def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> BenchmarkResult:
@@ -175,15 +175,21 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python run.py <backend> [performance|accuracy]`` from a program's tmp folder."""
+    """``python run.py`` in a program: ``main([backend])``; the mode comes from CK_REQUEST_MODE.
+
+    A program made from an older template passes the mode as a second argument; it overrides the variable.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    folder = Path.cwd()
+    folder = output_folder()
     for stale in (TIMER_FILE, REQUEST_FILE):
         (folder / stale).unlink(missing_ok=True)
     try:
         if not args:
-            raise RequestError("harness", "no framework backend given", "call main(['onnxruntime', 'performance'])")
-        config = config_from_env(args[1] if len(args) > 1 else "performance")
+            raise RequestError("harness", "no framework backend given", "call main(['onnxruntime'])")
+        env = dict(os.environ)
+        if len(args) > 1:
+            env[RunConfig.env_name("mode")] = args[1]
+        config = config_from_env(env)
         result = run_benchmark(args[0], config, inputs_from_env())
         write_outputs(result, folder)
     except RequestError as err:

@@ -12,8 +12,8 @@ stdin closed). The portable form instead
   the platform) as ``dep_add_tags.<dep>`` so the search by tags finds the same kind of dependency
   on any machine (versions are not pinned: a replay where the recorded version is missing still
   runs, and `ck validate` reports the mismatch);
-- does not empty the program's tmp folder first (``no_clean``): another run of the same program
-  from the same checkout may be working in it;
+- runs the program's one command with the recorded mode: entries recorded before the programs had
+  one command name the mode as the command (``cmd_key`` performance or accuracy);
 - keeps per dependency its name, tags, version and recorded env UID (what ``ck check`` and
   ``ck validate`` read), and nothing that names a path.
 
@@ -71,7 +71,25 @@ def point_presets_deps(point_file: Mapping[str, Any]) -> bool:
 def portable_point_file(point_file: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in point_file.items() if not (isinstance(k, str) and k.startswith(PRESET_CHOICE))}
     if isinstance(out.get("choices"), dict):
-        out["choices"] = {k: v for k, v in out["choices"].items() if k != "preset_deps"}
+        out["choices"] = one_command({k: v for k, v in out["choices"].items() if k != "preset_deps"})
+    if out.get("##choices#cmd_key") in LEGACY_COMMANDS:  # a flat file of the point
+        out[f"##choices#env#{MODE_VAR}"] = out["##choices#cmd_key"]
+        out["##choices#cmd_key"] = "default"
+    return out
+
+
+LEGACY_COMMANDS = ("performance", "accuracy")  # the commands of programs before CK_REQUEST_MODE
+MODE_VAR = "CK_REQUEST_MODE"
+
+
+def one_command(choices: Mapping[str, Any]) -> dict[str, Any]:
+    """``choices`` naming the program's one command, with a legacy command's mode as its run variable."""
+    out = dict(choices)
+    mode = out.get("cmd_key")
+    if mode in LEGACY_COMMANDS:
+        env = dict(out.get("env") or {})
+        env.setdefault(MODE_VAR, mode)
+        out.update(cmd_key="default", env=env)
     return out
 
 
@@ -89,7 +107,8 @@ def portable_pipeline(pipeline: Mapping[str, Any]) -> dict[str, Any]:
         kept[key] = {k: dep[k] for k in KEPT_DEPENDENCY_KEYS if k in dep}
     out["dependencies"] = kept
     out["quiet"] = "yes"
-    out["no_clean"] = "yes"  # CK would empty the program's shared tmp folder, under any concurrent run
+    if isinstance(out.get("choices"), dict):
+        out["choices"] = one_command(out["choices"])
     for key in DROPPED_PIPELINE_KEYS:
         out.pop(key, None)
     if isinstance(out.get("state"), dict):
@@ -101,7 +120,9 @@ def replay_update(pipeline: Mapping[str, Any]) -> dict[str, Any]:
     """A ``pipeline_update`` for ``ck replay`` giving the portable behaviour without editing the entry."""
     portable = portable_pipeline(pipeline)
     update: dict[str, Any] = {k: v for k, v in portable.items() if k.startswith("dep_add_tags.")}
-    update.update(quiet="yes", no_clean="yes")
+    update["quiet"] = "yes"
+    if "choices" in portable:
+        update["choices"] = portable["choices"]
     # merge_dicts cannot delete a key: an empty value is "not for run time" to CK
     update["dependencies"] = {key: {"for_run_time": ""} for key in portable.get("dependencies", {})}
     return update

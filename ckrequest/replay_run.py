@@ -1,11 +1,9 @@
 """Run CK's own replay as a subprocess (stdin closed) and measure how busy the machine was meanwhile.
 
 The replay gets the portable pipeline as a ``pipeline_update`` (see replay_pipeline), so it runs
-unattended even for an entry recorded on another machine and not yet made portable, and it runs
-the program in a tmp folder of its own (``ck_kernel.replay_in_folder``), so concurrent runs of
-the same program cannot remove it. While it runs, the CPU time the whole machine spent is compared
-with the time the replay itself (and its children) spent: the difference is other processes'
-load, which a noise-aware verdict needs.
+unattended even for an entry recorded on another machine and not yet made portable. While it
+runs, the CPU time the whole machine spent is compared with the time the replay itself (and its
+children) spent: the difference is other processes' load, which a noise-aware verdict needs.
 
 ``python -m ckrequest.replay_run <request.json>`` is the subprocess.
 """
@@ -16,13 +14,11 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
@@ -71,7 +67,6 @@ class ReplayRequest:
     record_uoa: str
     record_repo: str
     pipeline_update: dict[str, Any]
-    tmp_dir: str = field(default_factory=lambda: f"tmp-replay-{uuid.uuid4().hex[:12]}")
 
     def ck_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"record_uoa": self.record_uoa, "record_repo": self.record_repo,
@@ -111,23 +106,12 @@ def run_replay(request: ReplayRequest, log_path: Path, echo: TextIO | None = Non
     return foreign_load_cores(before, after)
 
 
-def _remove_tmp_folders(name: str) -> None:
-    from . import ck_kernel
-
-    for _, root in ck_kernel.repo_paths():
-        for folder in root.glob(f"program/*/{name}"):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def main(argv: Sequence[str]) -> int:
-    """The subprocess: CK's replay of one request, its program run in a tmp folder of its own."""
+    """The subprocess: CK's replay of one request."""
     from . import ck_kernel
 
     request = ReplayRequest(**json.loads(Path(argv[0]).read_text()))
-    try:
-        result = ck_kernel.replay_in_folder(request.repo_uid, request.data_uid, request.ck_options(), request.tmp_dir)
-    finally:
-        _remove_tmp_folders(request.tmp_dir)
+    result = ck_kernel.replay(request.repo_uid, request.data_uid, request.ck_options())
     if result.get("return", 1) > 0:
         print(f"CK error: [experiment] {result.get('error', 'replay failed')}")
         return 1

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from . import SCENARIO_MODULE_UID, atomic
 from .results import BenchmarkResult
 
 TIMER_FILE = "tmp-ck-timer.json"  # CK's fine-grain timer file: keys become characteristics
 REQUEST_FILE = "tmp-ck-request.json"  # our features and meta, read by the CK post-process hook
+PREDICTIONS_FILE = "predictions.json"  # each image's expected and top-5 classes (accuracy runs)
+RUN_DIR_VAR = "CK_REQUEST_RUN_DIR"  # the run's own folder (set by the programs' CK pre-process hook)
+
+
+def output_folder(env: Mapping[str, str] | None = None) -> Path:
+    """Where a run writes its result files: a folder of its own, so concurrent runs never mix."""
+    env = os.environ if env is None else env
+    return Path(env.get(RUN_DIR_VAR, "").strip() or Path.cwd())
 
 
 def characteristics(result: BenchmarkResult) -> dict[str, Any]:
@@ -101,6 +111,18 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
     return lines
 
 
+def predictions_log(result: BenchmarkResult) -> dict[str, Any] | None:
+    """Each image's prediction, like MLPerf's accuracy log; None when no accuracy was measured."""
+    if result.accuracy is None or not result.accuracy.predictions:
+        return None
+    return {"version": 1, "dataset": result.dataset.name, "model": result.model.design_name,
+            "scores": "the model's outputs for the top-5 classes (logits or probabilities, as the model gives them)",
+            "images": [p.as_json() for p in result.accuracy.predictions]}
+
+
 def write_outputs(result: BenchmarkResult, folder: Path) -> None:
+    log = predictions_log(result)
+    if log is not None:
+        atomic.write_text(folder / PREDICTIONS_FILE, json.dumps(log) + "\n")
     atomic.write_json(folder / REQUEST_FILE, features_and_meta(result))
     atomic.write_json(folder / TIMER_FILE, characteristics(result))  # last: CK reads it as success

@@ -27,11 +27,26 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class ImagePrediction:
+    """One image of an accuracy run, as MLPerf's accuracy log keeps it (plus the accepted labels)."""
+
+    file: str  # relative to the data set's folder
+    expected: tuple[int, ...]  # accepted classes, the image's own label first
+    top5: tuple[int, ...]  # best first
+    scores: tuple[float, ...]  # the model's output for each of top5
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "expected": list(self.expected), "top5": list(self.top5),
+                "scores": list(self.scores)}
+
+
+@dataclass(frozen=True)
 class AccuracyResult:
     images: int
     top1_correct: int
     top5_correct: int
     top1_label_correct: int  # top-1 equal to the image's own label (no alternative labels)
+    predictions: tuple[ImagePrediction, ...] = ()
 
     @property
     def top1(self) -> float:

@@ -17,7 +17,7 @@ from .pareto import pareto_mask
 from .platforms import attach_platforms, load_platforms
 
 NO_POINTS = ("no experiment points recorded yet (record one: ck benchmark program:request-onnxruntime-classification "
-             "--cmd_key=performance --record --record_uoa=<name> --quiet)")
+             "--record --record_uoa=<name> --quiet)")
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def record_synthetic_mobilenet(world, name: str) -> Path:
     """A real point recorded by `ck benchmark` (synthetic MobileNet-v1 0.25/128), once per CK world."""
     entry = world.repos / "local" / "experiment" / name
     if not entry.is_dir():
-        world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet", "--cmd_key=performance",
+        world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
                  "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
                  "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--repetitions=3", "--record", f"--record_uoa={name}")
     return entry

@@ -59,7 +59,7 @@ def test_armnn_predicts_what_onnx_runtime_predicts(armnn_world, images):
 
 
 def test_ck_benchmark_runs_the_armnn_program(armnn_world):
-    armnn_world.ck("benchmark", "program:request-armnn-classification", "--cmd_key=performance", "--quiet",
+    armnn_world.ck("benchmark", "program:request-armnn-classification", "--quiet",
                    f"--dep_add_tags.model={MOBILENET},fp32", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
                    "--env.CK_REQUEST_MIN_QUERIES=10", "--env.CK_REQUEST_WARMUP=1", "--repetitions=1",
                    "--record", "--record_uoa=armnn-cpuref")

@@ -67,7 +67,7 @@ def test_setup_moves_only_when_asked_and_replaces_a_stale_registration(fresh_ck_
 
 def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world):
     ck_world.ck("install", "package:model-onnx-efficientnet-lite0-imagenet", "--quiet")
-    run = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0,imagenet",
+    run = ck_world.ck(*BENCH, "--dep_add_tags.model=efficientnet-lite0,imagenet",
                       "--repetitions=3", "--record", "--record_uoa=effnet-perf")
     assert "accuracy   top-1" in run.stdout
     flat = flat_point(ck_world, "effnet-perf")
@@ -93,7 +93,7 @@ def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world)
 
 
 def test_synthetic_mobilenet_variation_reports_no_accuracy(ck_world):
-    ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
+    ck_world.ck(*BENCH, "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
                 "--repetitions=1", "--record", "--record_uoa=mobilenet-synthetic")
     flat = flat_point(ck_world, "mobilenet-synthetic")
     assert flat["##features#weights#min"] == "synthetic"
@@ -107,7 +107,7 @@ def test_imagenet_format_folder_detects_and_runs_accuracy(ck_world, tmp_path):
     val = make_imagenet_dir(tmp_path / "imagenet-val", count=6)
     ck_world.ck("detect", "soft:dataset.imagenet.val", f"--full_path={val}", "--quiet")
     (env,) = env_entries(ck_world, "dataset,imagenet")
-    ck_world.ck(*BENCH, "--cmd_key=accuracy", "--dep_add_tags.model=efficientnet-lite0,imagenet",
+    ck_world.ck(*BENCH, "--env.CK_REQUEST_MODE=accuracy", "--dep_add_tags.model=efficientnet-lite0,imagenet",
                 "--dep_add_tags.dataset=imagenet", "--env.CK_REQUEST_BATCH_SIZE=4",
                 "--repetitions=1", "--record", "--record_uoa=effnet-imagenet-accuracy")
     flat = flat_point(ck_world, "effnet-imagenet-accuracy")
@@ -128,7 +128,7 @@ def test_wrong_data_set_path_is_refused(ck_world, tmp_path):
     ("--env.CK_REQUEST_MIN_DURATION_S=-3", "CK_REQUEST_MIN_DURATION_S='-3': is outside"),
 ])
 def test_bad_run_variable_exits_non_zero_without_a_point(ck_world, flag, words):
-    proc = ck_world.ck(*BENCH, "--cmd_key=performance", "--dep_add_tags.model=efficientnet-lite0,imagenet", flag,
+    proc = ck_world.ck(*BENCH, "--dep_add_tags.model=efficientnet-lite0,imagenet", flag,
                        "--repetitions=1", "--record", "--record_uoa=bad-run-var", check=False)
     assert proc.returncode != 0
     (line,) = error_lines(proc)
@@ -142,7 +142,7 @@ def test_corrupt_model_and_unreadable_image_exit_non_zero(fresh_ck_world, tmp_pa
     world.ck("detect", "soft:model.onnx", f"--full_path={info}", "--quiet")
     val = make_imagenet_dir(tmp_path / "val", count=3)
     world.ck("detect", "soft:dataset.imagenet.val", f"--full_path={val}", "--quiet")
-    common = (*BENCH, "--cmd_key=performance", "--dep_add_tags.dataset=imagenet", "--repetitions=1", "--record")
+    common = (*BENCH, "--dep_add_tags.dataset=imagenet", "--repetitions=1", "--record")
     world.ck(*common, "--record_uoa=tiny-ok")  # the same stack works before it is broken
 
     (val.parent / "ILSVRC2012_val_00000002.JPEG").write_bytes(b"truncated")
@@ -205,7 +205,7 @@ def test_two_library_versions_side_by_side_are_chosen_at_benchmark_time(fresh_ck
     assert versions == ["1.31.0", "1.32.0"]
     assert (world.tools / "lib-onnxruntime-1.31.0-linux-64" / "python" / "onnxruntime").is_dir()
     for version in versions:
-        world.ck(*BENCH, "--cmd_key=performance", f"--dep_add_tags.lib=v{version}",
+        world.ck(*BENCH, f"--dep_add_tags.lib=v{version}",
                  "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128,synthetic",
                  "--repetitions=1", "--record", f"--record_uoa=ort-{version}")
         assert flat_point(world, f"ort-{version}")["##features#meta#library_name#min"] == f"onnxruntime {version}"

@@ -5,9 +5,11 @@ from ckrequest.errors import RequestError
 
 
 def test_defaults_and_overrides():
-    assert config_from_env("performance", {}) == RunConfig()
-    cfg = config_from_env("accuracy", {"CK_REQUEST_BATCH_SIZE": "8", "CK_REQUEST_MIN_DURATION_S": "0.5",
-                                      "CK_REQUEST_THREADS": " 2 ", "CK_REQUEST_MAX_IMAGES": ""})
+    assert config_from_env({}) == RunConfig()
+    assert config_from_env({}).mode == "performance"
+    cfg = config_from_env({"CK_REQUEST_MODE": "accuracy", "CK_REQUEST_BATCH_SIZE": "8",
+                           "CK_REQUEST_MIN_DURATION_S": "0.5", "CK_REQUEST_THREADS": " 2 ",
+                           "CK_REQUEST_MAX_IMAGES": ""})
     assert (cfg.mode, cfg.batch_size, cfg.min_duration_s, cfg.threads, cfg.max_images) == ("accuracy", 8, 0.5, 2, 0)
 
 
@@ -20,11 +22,11 @@ def test_defaults_and_overrides():
 ])
 def test_bad_run_variable_is_one_clear_line(name, value, words):
     with pytest.raises(RequestError) as caught:
-        config_from_env("performance", {name: value})
+        config_from_env({name: value})
     message = str(caught.value)
     assert "\n" not in message and name in message and words in message and "--env." in message
 
 
-def test_unknown_mode():
-    with pytest.raises(RequestError, match="--cmd_key"):
-        config_from_env("fast", {})
+def test_unknown_mode_names_the_run_variable():
+    with pytest.raises(RequestError, match=r"CK_REQUEST_MODE='fast'.*--env.CK_REQUEST_MODE=accuracy"):
+        config_from_env({"CK_REQUEST_MODE": "fast"})

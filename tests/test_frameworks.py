@@ -52,7 +52,7 @@ def test_every_backend_predicts_what_onnx_runtime_predicts(mobilenets, tmp_path)
 @pytest.mark.parametrize("framework", list(FRAMEWORKS))
 def test_ck_benchmark_records_library_and_backend(mobilenets, framework):
     name = f"fw-{framework}"
-    mobilenets.ck("benchmark", f"program:request-{framework}-classification", "--cmd_key=performance", "--quiet",
+    mobilenets.ck("benchmark", f"program:request-{framework}-classification", "--quiet",
                   f"--dep_add_tags.model={MOBILENET},fp32", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
                   "--env.CK_REQUEST_MIN_QUERIES=20", "--repetitions=1", "--record", f"--record_uoa={name}")
     (flat_path,) = (mobilenets.repos / "local" / "experiment" / name).glob("ckp-*.flat.json")

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,12 +28,16 @@ def tiny(tmp_path):
 def test_top_k_and_scoring_with_accepted_labels():
     logits = np.array([[0.1, 0.9, 0.5, 0.0, 0.2, 0.3, 0.05], [0.9, 0.1, 0.2, 0.3, 0.4, -1.0, 0.8]])
     best = top_k(logits, 5, label_offset=0)
-    assert best[0].tolist() == [1, 2, 5, 4, 0] and best[1][:2].tolist() == [0, 6]
-    assert top_k(logits, 1, label_offset=1)[0].tolist() == [0]  # index 1 is class 0
-    images = [LabelledImage(path=None, labels=(2, 1)), LabelledImage(path=None, labels=(5,))]
-    result = score(images, best)
+    assert best.classes[0].tolist() == [1, 2, 5, 4, 0] and best.classes[1][:2].tolist() == [0, 6]
+    assert best.scores[0].tolist() == pytest.approx([0.9, 0.5, 0.3, 0.2, 0.1])
+    assert top_k(logits, 1, label_offset=1).classes[0].tolist() == [0]  # index 1 is class 0
+    images = [LabelledImage(path=Path("/data/a.jpg"), labels=(2, 1)), LabelledImage(path=None, labels=(5,))]
+    result = score(images, best, Path("/data"))
     assert (result.top1_correct, result.top5_correct, result.top1_label_correct) == (1, 1, 0)
     assert result.top1 == 0.5
+    first = result.predictions[0]
+    assert (first.file, first.expected, first.top5[0]) == ("a.jpg", (2, 1), 1)
+    assert first.scores[0] == pytest.approx(0.9)
 
 
 def test_query_batches_cover_every_image_and_wrap():
@@ -98,12 +103,13 @@ def test_unreadable_image_fails_with_its_name(tmp_path):
 def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch, capsys):
     info_path, val = tiny
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CK_REQUEST_RUN_DIR", raising=False)
     monkeypatch.setenv("CK_ENV_MODEL_INFO", str(info_path))
     monkeypatch.setenv("CK_ENV_DATASET", str(val.parent))
     monkeypatch.setenv("CK_REQUEST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CK_REQUEST_MIN_QUERIES", "120")
     monkeypatch.setenv("CK_REQUEST_MIN_DURATION_S", "0")
-    assert harness.main(["onnxruntime", "performance"]) == 0
+    assert harness.main(["onnxruntime"]) == 0
     timer = json.loads((tmp_path / report.TIMER_FILE).read_text())
     for key in ("inference_latency", "inference_throughput", "latency_p50_s", "latency_p90_s", "latency_p99_s",
                 "query_count", "peak_memory_bytes", "measured_duration_s", "prediction_time_avg_s"):
@@ -116,7 +122,7 @@ def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch
     assert "accuracy   not reported: synthetic weights" in capsys.readouterr().out
 
     monkeypatch.setenv("CK_REQUEST_BATCH_SIZE", "two")
-    assert harness.main(["onnxruntime", "performance"]) == 2
+    assert harness.main(["onnxruntime"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "CK_REQUEST_BATCH_SIZE='two'" in err
     assert not (tmp_path / report.TIMER_FILE).exists()  # no stale result left for CK to read

@@ -30,7 +30,7 @@ def worlds(tmp_path_factory):
     a.ck("add", "repo:results", f"--path={results}", "--quiet")
     folder = f"tmp-test-{uuid.uuid4().hex[:8]}"
     try:
-        a.ck("benchmark", "program:request-onnxruntime-classification", "--cmd_key=performance", "--quiet",
+        a.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
              "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128", "--env.CK_REQUEST_MIN_DURATION_S=0.2",
              "--repetitions=3", "--record", "--record_repo=results", f"--record_uoa={ENTRY}", f"--tmp_dir={folder}")
     finally:

@@ -74,7 +74,7 @@ def test_program_template_plus_one_backend_file_runs_under_ck_benchmark(world, t
     world.ck("detect", "soft:model.onnx", f"--full_path={make_tiny_onnx_model(tmp_path / 'tiny')}", "--quiet")
     world.ck("detect", "soft:dataset.imagenet.val", f"--full_path={make_imagenet_dir(tmp_path / 'val', 4)}",
              "--quiet")
-    bench = ("benchmark", "program:request-numpy-classification", "--cmd_key=performance", "--quiet",
+    bench = ("benchmark", "program:request-numpy-classification", "--quiet",
              "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--dep_add_tags.dataset=imagenet", "--repetitions=1")
     missing = world.ck(*bench, check=False)
     assert missing.returncode != 0

@@ -155,7 +155,7 @@ def bench(world, *args: str):
     """ck benchmark in a tmp folder of its own: other runs of the program cannot remove it."""
     folder = f"tmp-test-{uuid.uuid4().hex[:8]}"
     try:
-        return world.ck("benchmark", "program:request-onnxruntime-classification", "--cmd_key=performance",
+        return world.ck("benchmark", "program:request-onnxruntime-classification",
                         f"--tmp_dir={folder}", *args)
     finally:
         shutil.rmtree(Path(__file__).resolve().parents[1] / "program" / "request-onnxruntime-classification" /

@@ -71,7 +71,10 @@ def _variations(fmt: str, arch: str) -> dict[str, Any]:
 
 
 def _priority(fmt: str, arch: str, weights: str) -> int:
-    """Among several installed models CK picks the highest: the real EfficientNet-Lite0 first."""
+    """Among several models CK picks the highest: the real EfficientNet-Lite0 first.
+
+    CK sorts packages to install on the meta's top-level ``sort`` and installed env entries on
+    ``customize.sort`` (copied from the package): both carry this, so the two choices agree."""
     if weights == "imagenet":
         return 100 if arch == "efficientnet-lite0" else 50
     return 10
@@ -84,12 +87,13 @@ def package_entry(fmt: str, arch: str, weights: str) -> tuple[str, dict[str, Any
         name, tags = LIBS[lib]
         deps[lib] = {"local": "yes", "name": name, "sort": sort * 10, "tags": tags}
     version = "0.1.0" if (arch, weights) == ("efficientnet-lite0", "imagenet") else "1"
+    priority = _priority(fmt, arch, weights)
     meta = {
-        "soft_uoa": soft_uid(fmt), "suggested_path": alias,
+        "soft_uoa": soft_uid(fmt), "suggested_path": alias, "sort": priority,
         "tags": ["model", "image-classification", arch, fmt, weights],
         "deps": deps, "process_script": "install-model",
         "use_scripts_from_another_entry": {"module_uoa": "84e27ad9dd12e734", "data_uoa": "request-install"},
-        "customize": {"version": version, "sort": _priority(fmt, arch, weights), "install_env": {
+        "customize": {"version": version, "sort": priority, "install_env": {
             "CK_REQUEST_MODEL_FORMAT": fmt, "CK_REQUEST_ARCH": arch, "CK_REQUEST_WEIGHTS": weights,
             "CK_REQUEST_PRECISION": "fp32", "CK_REQUEST_MULTIPLIER": "", "CK_REQUEST_RESOLUTION": "",
             "CK_REQUEST_SEED": "1", "CK_REQUEST_WEIGHTS_FILE": ""}},
