@@ -14,11 +14,13 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from . import atomic
+from . import atomic, places
+from .digest import cached_tree_sha256
 from .errors import RequestError
-from .replay_entry import PIPELINE_FILE, RecordedEntry, RecordedPoint, read_json
+from .records import ModelInfo
+from .replay_entry import META_FILE, PIPELINE_FILE, RecordedEntry, RecordedPoint, read_json
 from .replay_pipeline import (
     MachineRoot,
     hostname_pattern,
@@ -60,6 +62,8 @@ class CheckOptions:
     allow_home_paths: bool = False
     allow_hostname: bool = False
     fix_command: str = "ck check request.asplos18 --experiment=<entry> --fix"
+    # the model-info.json of a recorded model env entry, when this machine has it (re-hashed by the check)
+    model_info_of: Callable[[str], Path | None] = lambda env_uid: None
 
 
 def this_hostnames() -> tuple[str, ...]:
@@ -119,6 +123,26 @@ def _model_and_weights(point: RecordedPoint, where: str) -> list[Problem]:
     return problems
 
 
+def _model_unchanged(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
+    """The model the points recorded, re-hashed where this machine still has its files."""
+    dep = entry.dependencies().get("model")
+    info_path = options.model_info_of(dep.env_uid) if dep is not None else None
+    if info_path is None or not info_path.is_file():
+        return []
+    try:
+        info = ModelInfo.load(info_path)
+        actual = cached_tree_sha256([info_path.parent / name for name in info.files], places.cache("digest-cache"))
+    except (RequestError, OSError):
+        return []
+    return [Problem(f"experiment:{entry.name} point {uid}",
+                    f"the model {info_path.parent / info.file} changed since this point was recorded "
+                    f"(sha256 now {actual[:16]}..., recorded {str(recorded)[:16]}...)",
+                    f"reinstall it (ck install package --tags={info.install_tags()} --reinstall --quiet) "
+                    "and record again")
+            for uid in entry.point_uids()
+            if (recorded := entry.point(uid).feature("model_sha256")) and recorded != actual]
+
+
 def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     where = f"experiment:{entry.name} pipeline.json"
     pipeline = entry.pipeline()
@@ -166,7 +190,8 @@ def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
 def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     uids = entry.point_uids()
     if not uids:
-        return [Problem(f"experiment:{entry.name}", "has no recorded point", "record one with ck benchmark --record")]
+        return [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
+                        f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
     problems: list[Problem] = []
     for uid in uids:
         point = entry.point(uid)
@@ -174,8 +199,22 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         for check in (_missing, _repetitions, _platform, _model_and_weights):
             problems += check(point, where)
     problems += _dependencies(entry, options)
+    problems += _model_unchanged(entry, options)
     problems += _leaks(entry, options)
     return problems
+
+
+def repair_points_count(entry: RecordedEntry) -> bool:
+    """A record killed before CK updated the entry leaves a meta counting fewer points than there are."""
+    try:
+        description = entry.description()
+    except RequestError:
+        description = {}
+    count = str(len(entry.point_uids()))
+    if description.get("points") == count:
+        return False
+    atomic.write_json(entry.path / META_FILE, {**description, "points": count})
+    return True
 
 
 def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:

@@ -125,12 +125,30 @@ def find_entry(module: str, name: str) -> EntryLocation:
                          result["data_uoa"], result["data_uid"])
 
 
+def remove_entry(module: str, location: EntryLocation) -> None:
+    """``ck rm <module>:<entry> --force``: the folder and CK's alias files."""
+    access({"action": "rm", "module_uoa": module, "repo_uoa": location.repo_uid, "data_uoa": location.data_uid,
+            "force": "yes"})
+
+
 def replay(repo_uid: str, data_uid: str, options: dict[str, Any]) -> dict[str, Any]:
     """CK's own ``replay`` action, printing as ``ck replay`` does."""
     import ck.kernel as ck
 
     return ck.access({**options, "action": "replay", "module_uoa": "experiment", "repo_uoa": repo_uid,
                       "data_uoa": data_uid, "out": "con"})
+
+
+def env_variables(uid: str) -> dict[str, str]:
+    """The variables an env entry records (its meta's ``env``); {} when this machine has no such entry."""
+    if not uid:
+        return {}
+    try:
+        loaded = access({"action": "load", "module_uoa": "env", "data_uoa": uid})
+    except RequestError:
+        return {}
+    env = loaded.get("dict", {}).get("env", {})
+    return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
 
 
 def env_entry(tags: str) -> tuple[str, dict[str, Any]]:

@@ -3,7 +3,7 @@
 The programs' pre-process hook installs, once per process, a guard around the kernel's ``access``
 (CK's modules call every action through it):
 
-- before CK locks an entry (``load`` with ``get_lock``), a lock left by a process that is gone is
+- before CK locks or updates an experiment entry, a lock left by a process that is gone is
   removed with a message: CK would wait up to 120 s for it to expire. CK's lock file names no
   process, so the guard writes the PID of the process holding each lock next to it
   (``.cm/ck_lock.pid``) and removes it when CK unlocks;
@@ -141,10 +141,12 @@ def guard(plain_access: Callable[[dict], dict], say: Callable[[str], None]) -> C
         action = request.get("action")
         if action == "analyze" and request.get("module_uoa") in VARIATION_MODULE and _all_zero(request):
             return dict(NO_PEAKS)  # what CK's analyze returns when the fit fails, minus its warning
-        if action == "load" and request.get("get_lock") == "yes":
-            entry = _entry_path(plain_access, request)
+        locking = action == "load" and request.get("get_lock") == "yes"
+        if locking or (action == "update" and _is_experiment(request) and not request.get("unlock_uid")):
+            entry = _entry_path(plain_access, request)  # CK waits on a locked entry here, up to 120 s
             if entry is not None:
                 clear_stale_lock(entry, say)
+        if locking:
             result = plain_access(request)
             if result.get("return", 1) == 0 and result.get("lock_uid") and result.get("path"):
                 _write_owner(Path(result["path"]))

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import places
 from .errors import RequestError, ck_failure
 from .records import MODEL_INFO_FILE, ModelInfo
 
@@ -87,10 +88,7 @@ def _library_root(full_path: str, module: str) -> str:
 def library_dirs(i: CkDict) -> CkDict:
     """Where to look for an installed Python library: this interpreter's paths and $CK_TOOLS."""
     dirs = [p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p]
-    tools = os.environ.get("CK_TOOLS", "")
-    if tools and os.path.isdir(tools):
-        dirs.append(tools)
-    return _ok(dirs=dirs)
+    return _ok(dirs=dirs + places.ck_tools_if_set())
 
 
 def _library_python(i: CkDict, root: str) -> str:
@@ -133,8 +131,7 @@ def library_setup(i: CkDict) -> CkDict:
 
 
 def model_dirs(i: CkDict) -> CkDict:
-    tools = os.environ.get("CK_TOOLS", "")
-    return _ok(dirs=[tools] if tools and os.path.isdir(tools) else [])
+    return _ok(dirs=places.ck_tools_if_set())
 
 
 def model_version_cmd(i: CkDict) -> CkDict:

@@ -6,17 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import places
 from .errors import RequestError, print_error
-
-
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from . import ck_kernel
 
-    print(ck_kernel.register_repo(Path(args.repo) if args.repo else _repo_root(), move=args.move))
+    print(ck_kernel.register_repo(Path(args.repo) if args.repo else places.CHECKOUT, move=args.move))
     print(ck_kernel.register_python(args.python or sys.executable))
     return 0
 

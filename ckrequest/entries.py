@@ -331,6 +331,10 @@ def read_entry_info(entry_dir: Path, repo: str) -> EntryInfo:
                      validated=_validated(entry_dir.name, meta))
 
 
+def interrupted_fix(name: str) -> str:
+    return f"ck check request.asplos18 --experiment={name} --fix removes it"
+
+
 def iter_entry(entry_dir: Path, repo: str) -> Iterator[ResultPoint | SkippedEntry]:
     try:
         info = read_entry_info(entry_dir, repo)
@@ -338,6 +342,9 @@ def iter_entry(entry_dir: Path, repo: str) -> Iterator[ResultPoint | SkippedEntr
         yield SkippedEntry(entry_dir, f"unreadable .cm/meta.json ({err})")
         return
     names = sorted(n for n in os.listdir(entry_dir) if n.startswith("ckp-") and n.endswith(".flat.json"))
+    if not names:
+        yield SkippedEntry(entry_dir, f"no points: an interrupted record? ({interrupted_fix(entry_dir.name)})")
+        return
     for name in names:
         flat_path = entry_dir / name
         point = name[len("ckp-"):-len(".flat.json")]

@@ -17,11 +17,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from . import places
 from .accuracy import TopK, score, top_k
 from .backends import backend_class
 from .backends.base import Backend
 from .config import RunConfig, config_from_env
 from .datasets import Dataset, load_dataset
+from .digest import cached_tree_sha256
 from .errors import RequestError, print_error
 from .image_cache import iter_chunks
 from .platform_info import describe_host
@@ -145,6 +147,17 @@ def run_accuracy(backend: Backend, dataset: Dataset, info: ModelInfo,
     return score(dataset.images, TopK.concat(predictions), dataset.root), per_image
 
 
+def verified_model_sha256(info: ModelInfo, info_path: Path) -> str:
+    """The sha256 of the model files as they are now; a model changed since its install stops the run."""
+    actual = cached_tree_sha256([info_path.parent / name for name in info.files], places.cache("digest-cache"))
+    if info.sha256 and actual != info.sha256:
+        raise RequestError(f"model {info_path.parent / info.file}",
+                           f"changed since it was installed (sha256 {actual[:16]}..., "
+                           f"{info_path.name} records {info.sha256[:16]}...)",
+                           f"reinstall it: ck install package --tags={info.install_tags()} --reinstall --quiet")
+    return actual
+
+
 def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> BenchmarkResult:
     t0 = time.perf_counter()
     info = ModelInfo.load(inputs.model_info)
@@ -152,6 +165,7 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
     if not model_path.exists():
         raise RequestError(f"model file not found: {model_path}", f"{inputs.model_info} names it",
                            "reinstall the model package: ck install package --tags=model --quiet")
+    model_sha256 = verified_model_sha256(info, inputs.model_info)
     dataset = load_dataset(inputs.dataset_dir, inputs.val_txt, inputs.synsets, inputs.dataset_name)
     dataset = dataset.select(config.max_images)
     t1 = time.perf_counter()
@@ -167,7 +181,8 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
     else:
         accuracy, per_image = run_accuracy(backend, dataset, info, config)
     return BenchmarkResult(
-        config=config, model=info, model_size_bytes=info.size_bytes(inputs.model_info), dataset=dataset,
+        config=config, model=info, model_sha256=model_sha256, model_size_bytes=info.size_bytes(inputs.model_info),
+        dataset=dataset,
         backend=backend.describe(), platform=describe_host(), measurement=measurement, accuracy=accuracy,
         prediction_time_avg_s=per_image, peak_memory_bytes=_peak_memory_bytes(),
         setup_seconds={"dataset_load_s": t1 - t0, "preprocess_s": t2 - t1, "model_load_s": t3 - t2},

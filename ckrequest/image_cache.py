@@ -8,13 +8,12 @@ Writes are atomic: a crash leaves either no chunk or a whole one.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from . import atomic
+from . import atomic, places
 from .datasets import LabelledImage
 from .preprocess import preprocess_file
 from .records import Preprocessing
@@ -23,11 +22,7 @@ CHUNK_IMAGES = 256
 
 
 def default_cache_dir() -> Path:
-    if os.environ.get("CK_REQUEST_CACHE_DIR"):
-        return Path(os.environ["CK_REQUEST_CACHE_DIR"])
-    if os.environ.get("CK_TOOLS"):
-        return Path(os.environ["CK_TOOLS"]) / "request-preprocessed-cache"
-    return Path.home() / ".cache" / "ckrequest"
+    return places.cache("preprocessed-cache", "CK_REQUEST_CACHE_DIR")
 
 
 def chunk_digest(images: Sequence[LabelledImage], spec: Preprocessing) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import atomic
+from . import atomic, places
 from .ck_entries import entry_files, stable_uid
 from .config import RunConfig
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.program_catalog")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parents[1]
+    root = places.CHECKOUT
     if args.write:
         print(f"wrote {write(root)} programs under {root / 'program'}")
     else:

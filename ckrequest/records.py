@@ -153,6 +153,13 @@ class ModelInfo:
                                "reinstall the model package") from None
         return cls.from_json(data, origin=str(path))
 
+    def install_tags(self) -> str:
+        """The tags that install this model again: ck install package --tags=<these> --reinstall."""
+        tags = ["model", self.format, self.arch, self.weights, self.precision]
+        if self.arch == "mobilenet-v1" and self.source.get("multiplier") and self.source.get("resolution"):
+            tags += [f"multiplier-{self.source['multiplier']}", f"resolution-{self.source['resolution']}"]
+        return ",".join(tags)
+
     def model_path(self, info_path: str | Path) -> Path:
         return Path(info_path).parent / self.file
 

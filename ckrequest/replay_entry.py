@@ -95,8 +95,9 @@ class RecordedEntry:
     def point(self, uid: str = "") -> RecordedPoint:
         uids = self.point_uids()
         if not uids:
-            raise RequestError(f"experiment:{self.name}", "has no recorded point",
-                               "record one: ck benchmark ... --record --record_uoa=<name>")
+            raise RequestError(f"experiment:{self.name}", "has no recorded point (an interrupted record?)",
+                               f"record one: ck benchmark ... --record --record_uoa={self.alias}, or "
+                               f"remove it: ck check request.asplos18 --experiment={self.name} --fix")
         if not uid:
             if len(uids) > 1:
                 raise RequestError(f"experiment:{self.name}", f"has {len(uids)} points",

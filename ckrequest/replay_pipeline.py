@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from . import places
+
 KEPT_DEPENDENCY_KEYS = ("name", "tags", "local", "sort", "uoa", "ver", "detected_ver", "package_uoa",
                         "version_from", "version_to", "no_tags", "or_tags")
 NON_IDENTITY_TAG = re.compile(r"^(\d+bits|host-os-.*|target-os-.*|v\d[\w.-]*)$")
@@ -140,10 +142,8 @@ def machine_roots(repo_paths: Iterable[tuple[str, Path]] = (),
                   environ: Mapping[str, str] | None = None) -> list[MachineRoot]:
     """This machine's home, CK folders and registered repositories, longest first."""
     environ = os.environ if environ is None else environ
-    home = environ.get("HOME", "") or str(Path.home())
-    candidates = [(home, "~"),
-                  (environ.get("CK_TOOLS", "") or os.path.join(home, "CK-TOOLS"), "$CK_TOOLS"),
-                  (environ.get("CK_REPOS", "") or os.path.join(home, "CK"), "$CK_REPOS")]
+    candidates = [(str(places.home(environ)), "~"), (str(places.ck_tools(environ)), "$CK_TOOLS"),
+                  (str(places.ck_repos(environ)), "$CK_REPOS")]
     candidates += [(str(path), f"$CK_REPO({alias})") for alias, path in repo_paths]
     roots = {}
     for path, placeholder in candidates:

@@ -68,7 +68,7 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "mode": result.config.mode,
         "dataset_size": len(result.dataset.images),
         "model_parameters": info.parameters,
-        "model_sha256": info.sha256,
+        "model_sha256": result.model_sha256,
     }
     meta = {
         "model_precision": info.precision,

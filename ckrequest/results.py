@@ -61,6 +61,7 @@ class AccuracyResult:
 class BenchmarkResult:
     config: RunConfig
     model: ModelInfo
+    model_sha256: str  # of the files actually loaded
     model_size_bytes: int
     dataset: Dataset
     backend: BackendDescription

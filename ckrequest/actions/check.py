@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .. import ck_kernel
-from ..checker import CheckOptions, check_entry, make_portable, this_hostnames
+from ..checker import CheckOptions, check_entry, make_portable, repair_points_count, this_hostnames
+from ..ck_recording import clear_stale_lock
 from ..errors import RequestError
 from ..replay_entry import RecordedEntry
 from ..replay_pipeline import machine_roots
@@ -21,13 +23,26 @@ def open_experiment(name: str) -> tuple[ck_kernel.EntryLocation, RecordedEntry]:
     return location, RecordedEntry(location.path, location.name)
 
 
+def model_info_of(env_uid: str) -> Path | None:
+    path = ck_kernel.env_variables(env_uid).get("CK_ENV_MODEL_INFO", "")
+    return Path(path) if path else None
+
+
 def run(i: dict[str, Any]) -> int:
     name = required(i, "experiment", "check")
-    _, entry = open_experiment(name)
+    location, entry = open_experiment(name)
     options = CheckOptions(roots=tuple(machine_roots(ck_kernel.repo_paths())), hostnames=this_hostnames(),
                            allow_home_paths=flag(i, "allow_home_paths"), allow_hostname=flag(i, "allow_hostname"),
-                           fix_command=f"ck check request.asplos18 --experiment={name} --fix")
+                           fix_command=f"ck check request.asplos18 --experiment={name} --fix",
+                           model_info_of=model_info_of)
     if flag(i, "fix"):
+        clear_stale_lock(entry.path, print)
+        if not entry.point_uids():
+            ck_kernel.remove_entry("experiment", location)
+            print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
+            return 0
+        if repair_points_count(entry):
+            print(f"experiment:{entry.name}: point count repaired ({len(entry.point_uids())})")
         changed = make_portable(entry, options)
         print(f"experiment:{entry.name}: made portable ({len(changed)} file(s) rewritten)")
     problems = check_entry(entry, options)

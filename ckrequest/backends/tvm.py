@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import atomic
+from .. import atomic, places
 from ..digest import file_sha256
 from ..errors import RequestError
 from ..records import ModelInfo
 from .base import Backend, BackendDescription, import_framework, load_error, require_model
 
-CACHE_FOLDER = "request-tvm-cache"
 CACHE_VAR = "CK_REQUEST_TVM_CACHE"  # overrides $CK_TOOLS/request-tvm-cache
 TUNING_DB_VAR = "CK_ENV_TVM_TUNING_DB"  # set by the env entry of a tvm-tuning package
 LIBRARY_FILE = "model.so"
@@ -101,10 +100,7 @@ def tensor_dtypes(module: Any) -> list[str]:
 
 
 def default_cache_root() -> Path:
-    if os.environ.get(CACHE_VAR):
-        return Path(os.environ[CACHE_VAR])
-    tools = os.environ.get("CK_TOOLS") or str(Path.home() / "CK-TOOLS")
-    return Path(tools) / CACHE_FOLDER
+    return places.cache("tvm-cache", CACHE_VAR)
 
 
 class TvmBackend(Backend):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import atomic
+from .. import atomic, places
 from ..errors import RequestError, ck_failure
 
 MANIFEST = "debian-packages.json"
@@ -169,8 +169,7 @@ def _python(i: dict[str, Any]) -> str:
 
 
 def armnn_dirs(i: dict[str, Any]) -> dict[str, Any]:
-    tools = os.environ.get("CK_TOOLS", "")
-    return {"return": 0, "dirs": [tools] if tools and os.path.isdir(tools) else []}
+    return {"return": 0, "dirs": places.ck_tools_if_set()}
 
 
 def armnn_version_cmd(i: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import atomic
+from .. import atomic, places
 from ..errors import RequestError
 
 
@@ -57,11 +57,6 @@ def install_into_target(library: PipLibrary, target: Path, python: str = sys.exe
     return target
 
 
-def checkout_root() -> Path:
-    """The folder holding the `ckrequest` package (a venv reaches our code through a .pth file)."""
-    return Path(__file__).resolve().parents[2]
-
-
 def install_into_venv(library: PipLibrary, venv: Path, python: str = sys.executable) -> Path:
     """A venv (it cannot be moved once made, so it is built in place and removed on failure)."""
     if venv.exists():
@@ -76,7 +71,8 @@ def install_into_venv(library: PipLibrary, venv: Path, python: str = sys.executa
             _pip(venv_python, ["--no-deps", *library.no_deps_requirements], " ".join(library.no_deps_requirements))
         site = subprocess.run([venv_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        atomic.write_text(Path(site) / "ckrequest-checkout.pth", f"{checkout_root()}\n")
+        # a venv reaches our code through a .pth file
+        atomic.write_text(Path(site) / "ckrequest-checkout.pth", f"{places.CHECKOUT}\n")
         link = venv.parent / "site-packages"  # a path detectors can name whatever the Python version
         link.unlink(missing_ok=True)
         link.symlink_to(Path(site).relative_to(venv.parent))

@@ -16,7 +16,7 @@ from typing import Any
 
 import onnx
 
-from .. import atomic
+from .. import atomic, places
 from ..digest import file_sha256
 from ..errors import RequestError
 from ..models.architectures import architecture, preprocessing_for
@@ -72,8 +72,7 @@ class Canonical:
 
 
 def default_cache_dir() -> Path:
-    tools = os.environ.get("CK_TOOLS") or str(Path.home() / "CK-TOOLS")
-    return Path(os.environ.get("CK_REQUEST_CANONICAL_CACHE", Path(tools) / "request-canonical-cache"))
+    return places.cache("canonical-cache", "CK_REQUEST_CANONICAL_CACHE")
 
 
 def _synthetic(spec: ModelSpec, folder: Path) -> tuple[Preprocessing, str, dict[str, Any]]:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import places
 from ..ck_entries import stable_uid, write_entry
 from ..models.architectures import ARCHITECTURES
 from .build import FORMATS
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.zoo.catalog")
     parser.add_argument("--write", action="store_true", help="write the entries into this checkout")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parents[2]
+    root = places.CHECKOUT
     if args.write:
         print(f"wrote {write(root)} entries under {root}")
     else:

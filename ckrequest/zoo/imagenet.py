@@ -28,6 +28,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, version_converter
 
+from .. import places
 from ..atomic import staged_file
 from ..errors import ERROR_PREFIX, RequestError
 from ..preprocess import normalize
@@ -68,11 +69,6 @@ class Converter:
     env: Mapping[str, str]
 
 
-def checkout_root() -> Path:
-    """The folder holding the `ckrequest` package: the subprocess imports the same code."""
-    return Path(__file__).resolve().parents[2]
-
-
 def _importable(module: str, env: Mapping[str, str]) -> bool:
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p] + sys.path
     return PathFinder.find_spec(module, paths) is not None
@@ -87,7 +83,7 @@ def converter_for(source: WeightsSource) -> Converter:
         if not _importable("tensorflow", env):
             raise RequestError(what, "TensorFlow is not importable here (no lib-tensorflow on PYTHONPATH)", fix)
         python = sys.executable
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(checkout_root())) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(places.CHECKOUT)) if p)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     else:
         python = env.get(MXNET_PYTHON_ENV, "")
@@ -95,7 +91,7 @@ def converter_for(source: WeightsSource) -> Converter:
             raise RequestError(what, f"MXNet's python is not known ({MXNET_PYTHON_ENV} is not set)", fix)
         if not os.access(python, os.X_OK):
             raise RequestError(what, f"MXNet's python {python} does not exist", fix)
-        env["PYTHONPATH"] = str(checkout_root())  # never the TensorFlow folder: its numpy 2 breaks MXNet
+        env["PYTHONPATH"] = str(places.CHECKOUT)  # never the TensorFlow folder: its numpy 2 breaks MXNet
     return Converter((python, "-m", CONVERTERS[source.framework]), env)
 
 
