@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from . import ck_flags
 from .entries import ResultPoint
 from .errors import RequestError
 from .metrics import DEFAULT_X, DEFAULT_Y, Axis, parse_axis
@@ -41,27 +42,17 @@ class BoardRequest:
     format: str
 
 
-def _text(i: Mapping[str, Any], key: str) -> str:
-    value = i.get(key, "")
-    if value == "yes":  # CK's value for a flag given without one
-        raise RequestError(f"--{key}", "needs a value", f"write --{key}=<value>")
-    return str(value).strip()
-
-
 def from_ck(i: Mapping[str, Any], formats: Iterable[str], default_format: str) -> BoardRequest:
-    formats = tuple(formats)
-    fmt = _text(i, "format") or default_format
-    if fmt not in formats:
-        raise RequestError(f"--format={fmt}", "is not a known format", f"use one of: {', '.join(formats)}")
-    tags = tuple(t.strip() for t in _text(i, "tags").split(",") if t.strip())
-    repos = tuple(Path(p.strip()).expanduser() for p in _text(i, "results_repo").split(",") if p.strip())
+    fmt = ck_flags.choice(i, "format", tuple(formats), default_format)
+    tags = ck_flags.texts(i, "tags")
+    repos = tuple(Path(p).expanduser() for p in ck_flags.texts(i, "results_repo"))
     for path in repos:
         check_results_repo(path)
-    output = _text(i, "output")
+    output = ck_flags.text(i, "output")
     return BoardRequest(
-        filters=Filters(tags=tags, model=_text(i, "model"), library=_text(i, "library"),
-                        platform=_text(i, "platform"), precision=_text(i, "precision")),
-        x=parse_axis(_text(i, "x") or DEFAULT_X, "x"), y=parse_axis(_text(i, "y") or DEFAULT_Y, "y"),
+        filters=Filters(tags=tags, model=ck_flags.text(i, "model"), library=ck_flags.text(i, "library"),
+                        platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision")),
+        x=parse_axis(ck_flags.text(i, "x") or DEFAULT_X, "x"), y=parse_axis(ck_flags.text(i, "y") or DEFAULT_Y, "y"),
         results_repos=repos, output=Path(output).expanduser() if output else None, format=fmt)
 
 

@@ -24,7 +24,7 @@ import os
 import statistics
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .model_ops import arch_of
 
@@ -249,7 +249,7 @@ def _numbers(flat: Mapping[str, Any], meta: Mapping[str, Any], reps: int | None)
     return values
 
 
-def _apply_quirks(values: dict[str, float | None], synthetic: bool) -> list[str]:
+def _apply_quirks(values: dict[str, float | None], synthetic: bool, accuracy_images: float | None) -> list[str]:
     """The original entries' quirks and the synthetic-weights rule; returns notes on what was dropped."""
     notes = []
     batch = values["batch_size"]
@@ -263,7 +263,7 @@ def _apply_quirks(values: dict[str, float | None], synthetic: bool) -> list[str]
             notes.append("synthetic weights: accuracy not reported")
         values["accuracy_top1"] = values["accuracy_top5"] = None
     for key in ("accuracy_top1", "accuracy_top5"):
-        if values[key] == 0.0:
+        if values[key] == 0.0 and not accuracy_images:  # the originals' "not measured"; ours count the images
             values[key] = None
             notes.append(f"{key} recorded as 0: not measured")
     return notes
@@ -280,7 +280,7 @@ def point_from_flat(entry: EntryInfo, point: str, flat: Mapping[str, Any]) -> Re
     names["model_arch"] = names["model_arch"] or arch_of(names["model_design_name"])
     weights = clean_text(feature(flat, "weights"))
     synthetic = weights == "synthetic"
-    notes = _apply_quirks(values, synthetic)
+    notes = _apply_quirks(values, synthetic, characteristic(flat, "accuracy_images", reps))
     return ResultPoint(
         repo=entry.repo, entry=entry.name, point=point, **names, weights=weights, synthetic=synthetic,
         validated=entry.validated, measuring_latency=_flag(feature(flat, "measuring_latency")),
@@ -307,6 +307,26 @@ def _deps(entry_dir: Path, meta: Mapping[str, Any]) -> tuple[Dependency, ...]:
         return ()
     return tuple(Dependency(clean_text(d.get("name") or key), clean_text(d.get("ver")))
                  for key, d in sorted(deps.items()) if isinstance(d, dict))
+
+
+def latest_verdicts(repo_paths: Iterable[tuple[str, Path]]) -> dict[str, str]:
+    """``repo:entry`` of each validated original -> the latest verdict of `ck validate` about it.
+
+    Verdicts live with the reproductions (``meta.validations``, each naming its ``original``), never
+    in the original entry."""
+    latest: dict[str, tuple[str, str]] = {}
+    for _, path in repo_paths:
+        for meta_path in sorted((Path(path) / "experiment").glob("*/.cm/meta.json")):
+            try:
+                history = read_json(meta_path).get("meta", {}).get("validations", [])
+            except (OSError, ValueError, AttributeError):
+                continue
+            for record in history if isinstance(history, list) else []:
+                if isinstance(record, dict) and record.get("original"):
+                    when = str(record.get("date", ""))
+                    if when >= latest.get(record["original"], ("", ""))[0]:
+                        latest[record["original"]] = (when, str(record.get("verdict", "")))
+    return {original: verdict for original, (_, verdict) in latest.items()}
 
 
 def _validated(name: str, meta: Mapping[str, Any]) -> bool:

@@ -22,7 +22,8 @@ class RequestError(Exception):
         text = f"{self.what}: {self.why}"
         if self.fix:
             text += f" ({self.fix})"
-        return " ".join(text.split())  # never more than one line
+        # never more than one line, and nothing a terminal would obey (names come from contributed files)
+        return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
 
     def __reduce__(self):  # crosses process boundaries (worker processes) intact
         return type(self), (self.what, self.why, self.fix)

@@ -6,15 +6,16 @@ import csv
 import io
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
 from .board_request import Filters
-from .entries import POINT_FIELDS, ResultPoint, SkippedEntry, iter_points
+from .entries import POINT_FIELDS, ResultPoint, SkippedEntry, iter_points, latest_verdicts
 from .metrics import BY_KEY, Axis, shown
 from .pareto import pareto_mask
 from .platforms import attach_platforms, load_platforms
+from .safe_text import for_spreadsheet, for_terminal
 
 NO_POINTS = ("no experiment points recorded yet (record one: ck benchmark program:request-onnxruntime-classification "
              "--record --record_uoa=<name> --quiet)")
@@ -38,6 +39,9 @@ def collect(repo_paths: Iterable[tuple[str, Path]]) -> tuple[list[ResultPoint], 
     for name, path in repos:
         for item in iter_points(path, name):
             (skipped if isinstance(item, SkippedEntry) else points).append(item)
+    verdicts = latest_verdicts(repos)
+    points = [replace(p, validated=True) if verdicts.get(f"{p.repo}:{p.entry}") == "REPRODUCED" else p
+              for p in points]
     return attach_platforms(points, platforms), skipped
 
 
@@ -130,27 +134,30 @@ def _legend(board: Board) -> list[str]:
 def render_table(board: Board) -> str:
     if not board.points:
         return NO_POINTS if not board.read else f"none of the {board.read} recorded point(s) matches the filters"
-    rows = table_rows(board)
+    rows = [tuple(for_terminal(cell) for cell in row) for row in table_rows(board)]
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines + [""] + _legend(board))
 
 
-def _csv_value(value) -> str:
+def _csv_value(value):
+    """Numbers stay numbers; every text is escaped against formula injection (and quoted by the writer)."""
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     if isinstance(value, (tuple, list)):
-        return ";".join(f"{v.name} {v.version}".strip() if hasattr(v, "version") else str(v) for v in value)
-    return str(value)
+        value = ";".join(f"{v.name} {v.version}".strip() if hasattr(v, "version") else str(v) for v in value)
+    return for_spreadsheet(str(value))
 
 
 def render_csv(board: Board) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(["id", "pareto", *POINT_FIELDS])
     for point, on_front in zip(board.points, board.pareto):
-        writer.writerow([point.id, on_front, *(_csv_value(getattr(point, f)) for f in POINT_FIELDS)])
+        writer.writerow([_csv_value(point.id), str(on_front), *(_csv_value(getattr(point, f)) for f in POINT_FIELDS)])
     return out.getvalue()
 
 
@@ -169,4 +176,4 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 def report_skipped(skipped: Iterable[SkippedEntry], err: TextIO | None = None) -> None:
     for item in skipped:
-        print(f"ck-request: skipped {item.path}: {item.reason}", file=err or sys.stderr)
+        print(for_terminal(f"ck-request: skipped {item.path}: {item.reason}"), file=err or sys.stderr)

@@ -3,7 +3,10 @@
 What the two sides ran decides what can be judged:
 
 - a different platform (CPU, cores) or a dependency at another version (library, Python, data
-  set) makes performance INCONCLUSIVE: the reproduction was not a re-run of the same thing;
+  set) means the reproduction was not a re-run of the same thing: performance within the margin
+  such a difference allows (x4 for another platform, x2 for other versions) is INCONCLUSIVE, never
+  REPRODUCED; beyond it, a change is still a change (NOT REPRODUCED): another CPU may widen the
+  tolerance, never hide a 40x difference;
 - a different stack chosen on purpose (model, precision, threads, batch size) is listed and
   judged: its numbers are expected to differ, and do;
 - accuracy is compared by exact counts, and only on the same images with the same weights.
@@ -22,6 +25,8 @@ PLATFORM_IDENTITY = ("cpu_name", "plat_name", "cpu_cores", "cpu_threads")
 STACK_FEATURES = ("model_sha256", "batch_size", "threads", "mode", "weights")
 STACK_META = ("model_design_name", "model_precision", "dataset_species")
 WORKLOAD_DEPENDENCIES = ("model",)  # judged by the model's checksum, not by its package version
+PLATFORM_MARGIN = 3.0  # another CPU: within x4 (either way) the same stack cannot be told from a change
+ENVIRONMENT_MARGIN = 1.0  # another library/Python/data set version: within x2
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Validation:
     def as_meta(self) -> dict[str, Any]:
         """What the original entry's meta keeps of this validation."""
         return {
-            "date": self.date, "verdict": self.verdict, "reproduced": self.reproduced,
+            "date": self.date, "verdict": self.verdict, "original": self.original, "reproduced": self.reproduced,
             "tolerance": self.tolerance,
             "metrics": {m.metric.name: _metric_meta(m) for m in self.metrics},
             "platform_original": dict(self.platform_original),
@@ -149,13 +154,21 @@ def interference(point: RecordedPoint, kind: str) -> float:
 
 def judge_performance(metric: Metric, original: RecordedPoint, reproduced: RecordedPoint, sides: Sides,
                       tolerance: float, foreign_load_cores: float | None) -> MetricVerdict:
-    if sides.platform:
-        return MetricVerdict(INCONCLUSIVE, "platform differs: " + "; ".join(sides.platform))
-    if sides.environment:
-        return MetricVerdict(INCONCLUSIVE, "dependency mismatch: " + "; ".join(sides.environment))
     noise = max(interference(original, metric.kind), interference(reproduced, metric.kind))
-    return judge_ratio(original.values(metric.name), reproduced.values(metric.name), tolerance, noise,
-                       foreign_load_cores)
+    differs = []
+    floor = 0.0
+    if sides.platform:
+        differs.append("platform differs: " + "; ".join(sides.platform))
+        floor = PLATFORM_MARGIN
+    if sides.environment:
+        differs.append("dependency mismatch: " + "; ".join(sides.environment))
+        floor = max(floor, ENVIRONMENT_MARGIN)
+    verdict = judge_ratio(original.values(metric.name), reproduced.values(metric.name), tolerance, noise,
+                          foreign_load_cores, floor)
+    if not differs or verdict.verdict == NOT_REPRODUCED:
+        return verdict
+    return MetricVerdict(INCONCLUSIVE, f"{'; '.join(differs)} (within the x{1 + floor:g} that allows)",
+                         verdict.interval, verdict.margin)
 
 
 def judge_accuracy(metric: Metric, original: RecordedPoint, reproduced: RecordedPoint, sides: Sides) -> MetricVerdict:

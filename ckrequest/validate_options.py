@@ -5,26 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from . import ck_flags
 from .errors import RequestError
 
 DEFAULT_TOLERANCE = 0.05
-TRUE_WORDS = ("yes", "true", "1", "on")
-
-
-def flag(i: Mapping[str, Any], name: str) -> bool:
-    """A bare ``--name`` arrives from CK as "yes"."""
-    value = i.get(name, "")
-    return value is True or str(value).strip().lower() in TRUE_WORDS
-
-
-def required(i: Mapping[str, Any], name: str, action: str) -> str:
-    value = str(i.get(name, "") or "").strip()
-    if not value:
-        raise RequestError(f"ck {action} request.asplos18", f"--{name} is missing",
-                           f"name the entry: ck {action} request.asplos18 --{name}=<experiment entry>")
-    return value
-
-
 def tolerance_fraction(text: Any) -> float:
     """``--tolerance=5`` or ``--tolerance=5%``: percent, more than 0 and less than 100."""
     raw = str(text).strip().rstrip("%").strip()
@@ -49,10 +33,8 @@ class ValidateOptions:
 
     @classmethod
     def from_ck(cls, i: Mapping[str, Any]) -> ValidateOptions:
-        tolerance = i.get("tolerance", "")
-        return cls(experiment=required(i, "experiment", "validate"),
-                   reproduced=str(i.get("reproduced", "") or "").strip(),
-                   point=str(i.get("point", "") or "").strip(),
-                   tolerance=tolerance_fraction(tolerance) if str(tolerance).strip() else DEFAULT_TOLERANCE,
-                   record_repo=str(i.get("record_repo", "") or "").strip(),
-                   verbose=flag(i, "verbose"))
+        tolerance = ck_flags.text(i, "tolerance")
+        return cls(experiment=ck_flags.required(i, "experiment", "ck validate request.asplos18"),
+                   reproduced=ck_flags.text(i, "reproduced"), point=ck_flags.text(i, "point"),
+                   tolerance=tolerance_fraction(tolerance) if tolerance else DEFAULT_TOLERANCE,
+                   record_repo=ck_flags.text(i, "record_repo"), verbose=ck_flags.flag(i, "verbose"))

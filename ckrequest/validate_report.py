@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Sequence
 
+from .safe_text import for_terminal
 from .validate import MetricResult, Validation
 
 SCALE = {"ms": 1e3, "img/s": 1.0, "images": 1.0}
@@ -50,4 +51,4 @@ def render(validation: Validation) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths) + "  ---")
     lines.append(f"verdict     {validation.verdict}")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line) for line in lines)

@@ -70,15 +70,17 @@ def relative_spread(values: Sequence[float]) -> float:
 
 
 def noise_margin(original: Sequence[float], reproduced: Sequence[float], tolerance: float,
-                 interference: float = 0.0, foreign_load_cores: float | None = None) -> float:
-    return max(tolerance,
+                 interference: float = 0.0, foreign_load_cores: float | None = None, floor: float = 0.0) -> float:
+    return max(tolerance, floor,
                NOISE_FACTOR * max(relative_spread(original), relative_spread(reproduced)),
                NOISE_FACTOR * interference,
                foreign_load_cores or 0.0)
 
 
 def judge_ratio(original: Sequence[float], reproduced: Sequence[float], tolerance: float,
-                interference: float = 0.0, foreign_load_cores: float | None = None) -> MetricVerdict:
+                interference: float = 0.0, foreign_load_cores: float | None = None,
+                floor: float = 0.0) -> MetricVerdict:
+    """``floor``: a margin the two sides' differences allow anyway (another CPU, another library version)."""
     if len(original) < MIN_REPETITIONS or len(reproduced) < MIN_REPETITIONS:
         return MetricVerdict(INCONCLUSIVE, f"{MIN_REPETITIONS} repetitions per side are needed to tell noise "
                              f"from change (original {len(original)}, reproduced {len(reproduced)})")
@@ -86,7 +88,7 @@ def judge_ratio(original: Sequence[float], reproduced: Sequence[float], toleranc
         interval = bootstrap_ratio_of_medians(original, reproduced)
     except ValueError as err:
         return MetricVerdict(INCONCLUSIVE, str(err))
-    margin = noise_margin(original, reproduced, tolerance, interference, foreign_load_cores)
+    margin = noise_margin(original, reproduced, tolerance, interference, foreign_load_cores, floor)
     if interval.low >= 1 / (1 + tolerance) and interval.high <= 1 + tolerance:
         return MetricVerdict(REPRODUCED, f"95% CI within +/-{tolerance:.0%}", interval, margin)
     if interval.low > 1 + margin or interval.high < 1 / (1 + margin):

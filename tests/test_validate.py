@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,6 +23,7 @@ from ckrequest.validate_stats import (
 from conftest import REPO_ROOT
 
 FAST = ("--quiet", "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--repetitions=3")
+SMALL = "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128"
 LARGE = "--dep_add_tags.model=mobilenet-v1,multiplier-1.0,resolution-224"
 
 
@@ -118,20 +116,31 @@ def verdicts(validation) -> dict[str, str]:
 
 
 def test_another_platform_makes_performance_inconclusive_with_the_reason():
-    result = validate_points(point(), point(cpu="Other CPU", latency=(9, 9, 9)), DEPS, DEPS, 0.05)
+    result = validate_points(point(), point(cpu="Other CPU", latency=(2, 2, 2)), DEPS, DEPS, 0.05)
     (latency,) = [m for m in result.metrics if m.metric.name == "inference_latency"]
     assert latency.verdict.verdict == INCONCLUSIVE
     assert "platform differs: cpu_name 'Some CPU' vs 'Other CPU'" in latency.verdict.reason
     assert result.as_meta()["platform_reproduced"]["cpu_name"] == "Other CPU"
+    same = validate_points(point(), point(cpu="Other CPU"), DEPS, DEPS, 0.05)
+    assert verdicts(same)["inference_latency"] == INCONCLUSIVE  # never REPRODUCED on another platform
+
+
+def test_another_platform_never_hides_a_change_far_beyond_it():
+    result = validate_points(point(), point(cpu="Other CPU", latency=(40, 40.5, 39.5)), DEPS, DEPS, 0.05)
+    assert verdicts(result)["inference_latency"] == NOT_REPRODUCED
+    assert result.verdict == NOT_REPRODUCED
 
 
 def test_another_library_version_is_a_dependency_mismatch():
     other = {"lib": RecordedDependency("lib", "e2", "1.31.0", "lib,onnxruntime")}
-    result = validate_points(point(), point(library="onnxruntime 1.31.0", latency=(9, 9, 9)), DEPS, other, 0.05)
+    result = validate_points(point(), point(library="onnxruntime 1.31.0", latency=(1.5, 1.5, 1.5)), DEPS, other,
+                             0.05)
     assert verdicts(result)["inference_latency"] == INCONCLUSIVE
     assert "onnxruntime version 1.32.0 vs 1.31.0" in result.sides.environment
     assert "lib: original env e1 (version 1.32.0), reproduction env e2 (version 1.31.0)" in \
         result.sides.resolved_differently
+    far = validate_points(point(), point(library="onnxruntime 1.31.0", latency=(9, 9, 9)), DEPS, other, 0.05)
+    assert verdicts(far)["inference_latency"] == NOT_REPRODUCED
 
 
 def test_accuracy_needs_the_same_weights():
@@ -152,14 +161,7 @@ def test_a_metric_on_one_side_only_is_inconclusive_not_a_crash():
 
 
 def bench(world, *args: str):
-    """ck benchmark in a tmp folder of its own: other runs of the program cannot remove it."""
-    folder = f"tmp-test-{uuid.uuid4().hex[:8]}"
-    try:
-        return world.ck("benchmark", "program:request-onnxruntime-classification",
-                        f"--tmp_dir={folder}", *args)
-    finally:
-        shutil.rmtree(Path(__file__).resolve().parents[1] / "program" / "request-onnxruntime-classification" /
-                      folder, ignore_errors=True)
+    return world.ck("benchmark", "program:request-onnxruntime-classification", *args)
 
 
 def overall_verdict(stdout: str) -> str:
@@ -170,27 +172,32 @@ def entry_meta(world, name: str) -> dict:
     return json.loads((world.repos / "local" / "experiment" / name / ".cm" / "meta.json").read_text())["meta"]
 
 
+def verdict_record(world, proc) -> tuple[str, dict]:
+    """The reproduction named by `ck validate`'s output, and the verdict it keeps."""
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("verdict recorded in the meta of experiment:"))
+    name = line.split("experiment:", 1)[1].split()[0].split(":", 1)[1]
+    return name, entry_meta(world, name)["validations"][-1]
+
+
 @pytest.fixture(scope="module")
 def small_original(ck_world):
-    """The MobileNet-v1 0.25/128 reference result, recorded on another CK installation of this machine kind."""
-    reference = next(p.name for p in sorted((REPO_ROOT / "experiment").iterdir()) if "mobilenet-v1-0.25-128" in p.name)
-    ck_world.ck("cp", f"ck-request:experiment:{reference}", "local:experiment:validate-small")
+    """A MobileNet-v1 0.25/128 result recorded on this machine (never a reference recorded elsewhere)."""
+    bench(ck_world, *FAST, SMALL, "--record", "--record_uoa=validate-small")
     return "validate-small"
 
 
 def test_unchanged_stack_is_never_not_reproduced(ck_world, small_original):
+    before = (ck_world.repos / "local" / "experiment" / small_original / ".cm" / "meta.json").read_bytes()
     proc = ck_world.ck("validate", "request.asplos18", f"--experiment=local:{small_original}")
     assert overall_verdict(proc.stdout) in (REPRODUCED, INCONCLUSIVE), proc.stdout
     assert "inference_latency" in proc.stdout and "ratio [95% CI]" in proc.stdout
-    assert "resolved differently: model: original env" in proc.stdout  # recorded with other env entries
-    record = entry_meta(ck_world, small_original)["validations"][-1]
-    assert record["verdict"] in (REPRODUCED, INCONCLUSIVE)
+    reproduction, record = verdict_record(ck_world, proc)
+    assert record["verdict"] in (REPRODUCED, INCONCLUSIVE) and record["original"] == f"local:{small_original}"
     assert record["platform_original"]["cpu_name"] and record["platform_reproduced"]["cpu_name"]
     assert record["date"].startswith("20")
-    reproduction = record["reproduced"].split(":", 1)[1]
     assert entry_meta(ck_world, reproduction)["reproduction_of"] == f"local:{small_original}"
+    assert (ck_world.repos / "local" / "experiment" / small_original / ".cm" / "meta.json").read_bytes() == before
     ck_world.ck("check", "request.asplos18", f"--experiment={reproduction}")  # portable, nothing leaked
-    assert not list((REPO_ROOT / "program").glob("*/tmp-replay-*"))  # its own tmp folder, removed after
 
 
 def test_a_stack_changed_on_purpose_is_not_reproduced(ck_world, small_original):
@@ -202,7 +209,7 @@ def test_a_stack_changed_on_purpose_is_not_reproduced(ck_world, small_original):
     latency = next(line for line in proc.stdout.splitlines() if line.startswith("inference_latency"))
     assert NOT_REPRODUCED in latency
     assert "stack differs: model_design_name" in proc.stdout
-    assert entry_meta(ck_world, small_original)["validations"][-1]["verdict"] == NOT_REPRODUCED
+    assert verdict_record(ck_world, proc)[1]["verdict"] == NOT_REPRODUCED
 
 
 def test_another_platform_is_inconclusive_through_ck(ck_world, small_original):
@@ -216,6 +223,19 @@ def test_another_platform_is_inconclusive_through_ck(ck_world, small_original):
                        "--reproduced=validate-elsewhere")
     assert "platform differs: cpu_name" in proc.stdout
     assert overall_verdict(proc.stdout) == INCONCLUSIVE
+
+
+def test_validating_a_reference_result_leaves_the_checkout_untouched(ck_world):
+    """The reproduction and the verdict go to `local`; the repository's experiment/ stays as committed."""
+    reference = next(p.name for p in sorted((REPO_ROOT / "experiment").iterdir()) if "mobilenet-v1-0.25-128" in p.name)
+    before = {p: p.stat().st_mtime_ns for p in (REPO_ROOT / "experiment").rglob("*")}
+    proc = ck_world.ck("validate", "request.asplos18", f"--experiment=ck-request:{reference}",
+                       "--tolerance=5", check=False)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-2000:]
+    reproduction, record = verdict_record(ck_world, proc)
+    assert record["original"] == f"ck-request:{reference}"
+    assert (ck_world.repos / "local" / "experiment" / reproduction).is_dir()
+    assert {p: p.stat().st_mtime_ns for p in (REPO_ROOT / "experiment").rglob("*")} == before
 
 
 @pytest.mark.parametrize("args, words", [

@@ -7,19 +7,24 @@ from typing import Any
 
 from .. import ck_kernel
 from ..checker import CheckOptions, check_entry, make_portable, repair_points_count, this_hostnames
+from ..ck_flags import flag, required
 from ..ck_recording import clear_stale_lock
 from ..errors import RequestError
 from ..replay_entry import RecordedEntry
 from ..replay_pipeline import machine_roots
-from ..validate_options import flag, required
+from ..safe_text import for_terminal
 
 
-def open_experiment(name: str) -> tuple[ck_kernel.EntryLocation, RecordedEntry]:
+def find_experiment(name: str) -> ck_kernel.EntryLocation:
     try:
-        location = ck_kernel.find_entry("experiment", name)
+        return ck_kernel.find_entry("experiment", name)
     except RequestError:
         raise RequestError(f"experiment:{name}", "not found in any CK repository",
                            "list them: ck list experiment; name one as <repo>:<entry> if it is ambiguous") from None
+
+
+def open_experiment(name: str) -> tuple[ck_kernel.EntryLocation, RecordedEntry]:
+    location = find_experiment(name)
     return location, RecordedEntry(location.path, location.name)
 
 
@@ -29,7 +34,7 @@ def model_info_of(env_uid: str) -> Path | None:
 
 
 def run(i: dict[str, Any]) -> int:
-    name = required(i, "experiment", "check")
+    name = required(i, "experiment", "ck check request.asplos18")
     location, entry = open_experiment(name)
     options = CheckOptions(roots=tuple(machine_roots(ck_kernel.repo_paths())), hostnames=this_hostnames(),
                            allow_home_paths=flag(i, "allow_home_paths"), allow_hostname=flag(i, "allow_hostname"),
@@ -47,7 +52,7 @@ def run(i: dict[str, Any]) -> int:
         print(f"experiment:{entry.name}: made portable ({len(changed)} file(s) rewritten)")
     problems = check_entry(entry, options)
     for problem in problems:
-        print(problem.line())
+        print(for_terminal(problem.line()))
     if problems:
         return 1
     print(f"experiment:{entry.name}: fit to contribute ({len(entry.point_uids())} point(s))")

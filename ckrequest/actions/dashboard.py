@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import atomic, ck_kernel
+from .. import atomic, ck_flags, ck_kernel
 from ..board_request import all_repos, from_ck
 from ..dashboard import render_html
 from ..dashboard_png import write_png
@@ -19,18 +19,11 @@ from ..scoreboard import build_board, report_skipped
 DEFAULT_PORT = 8018
 
 
-def _port(i: dict[str, Any]) -> int:
-    text = str(i.get("port", DEFAULT_PORT))
-    if not text.isdigit() or int(text) > 65535:
-        raise RequestError(f"--port={text}", "is not a TCP port number", "pass 0..65535 (0: any free port)")
-    return int(text)
-
-
 def _png_path(i: dict[str, Any], output: Path) -> Path | None:
-    value = str(i.get("png", "")).strip()
-    if not value:
+    wanted, path = ck_flags.flag_or_text(i, "png")
+    if not wanted:
         return None
-    return output.with_suffix(".png") if value == "yes" else Path(value).expanduser()
+    return Path(path).expanduser() if path else output.with_suffix(".png")
 
 
 def run(i: dict[str, Any]) -> int:
@@ -38,11 +31,11 @@ def run(i: dict[str, Any]) -> int:
     if request.output is None:
         raise RequestError("ck dashboard request.asplos18", "no output file", "pass --output=FILE.html")
     png = _png_path(i, request.output)
-    port = _port(i) if i.get("serve") else None
+    port = ck_flags.port(i, "port", DEFAULT_PORT) if ck_flags.flag(i, "serve") else None
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
     board = build_board(repos, request.filters, request.x, request.y)
     report_skipped(board.skipped)
-    page = render_html(board, [name for name, _ in repos], str(i.get("title") or "ReQuEST scoreboard"))
+    page = render_html(board, [name for name, _ in repos], ck_flags.text(i, "title", "ReQuEST scoreboard"))
     atomic.write_text(request.output, page)
     print(f"wrote {request.output}: {len(board.points)} point(s), {sum(board.pareto)} on the frontier of "
           f"{request.x.key} vs {request.y.key}", flush=True)

@@ -10,16 +10,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from .. import ck_kernel, platform_info
-from ..errors import RequestError
+from .. import ck_flags, ck_kernel, platform_info
 from ..platforms import describe_host, load_platforms
 from ..scoreboard import report_skipped
 
 
 def run(i: dict[str, Any]) -> int:
-    fmt = str(i.get("format", "text"))
-    if fmt not in ("text", "json"):
-        raise RequestError(f"--format={fmt}", "is not a known format", "use text or json")
+    fmt = ck_flags.choice(i, "format", ("text", "json"), "text")
     platforms, skipped = load_platforms(path for _, path in ck_kernel.repo_paths())
     report_skipped(skipped)
     host = platform_info.describe_host()

@@ -2,18 +2,26 @@
 
 Flags: --tags, --model, --library, --platform, --precision (filters); --x, --y (unified keys,
 optionally key:min or key:max); --format=table|csv|json; --output=FILE; --results_repo=PATH[,PATH].
+--predictions=<entry> prints the per-image predictions an accuracy run kept instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import atomic, ck_kernel
+from .. import atomic, ck_flags, ck_kernel
 from ..board_request import all_repos, from_ck
+from ..predictions import render_entry
 from ..scoreboard import RENDERERS, build_board, report_skipped
+from .check import find_experiment
 
 
 def run(i: dict[str, Any]) -> int:
+    entry = ck_flags.text(i, "predictions")
+    if entry:
+        location = find_experiment(entry)
+        print(render_entry(location.path, location.name))
+        return 0
     request = from_ck(i, RENDERERS, "table")
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
     board = build_board(repos, request.filters, request.x, request.y)

@@ -1,9 +1,10 @@
 """ck validate request.asplos18 --experiment=X [--reproduced=Y] [--tolerance=5] [--point=UID] [--record_repo=R]
 
-Without --reproduced, replays X with CK's own replay (stdin closed, the program in a tmp folder
-of its own) and records the reproduction next to X; then compares the two metric by metric,
-prints the table and records the verdict, the platform of each side and the date in X's meta.
-Exit status 1 for NOT REPRODUCED.
+Without --reproduced, replays X with CK's own replay (stdin closed) and records the reproduction
+in the repository `local` (or --record_repo); then compares the two metric by metric, prints the
+table and records the verdict, the platform of each side and the date in the reproduction's meta
+(``validations``: the history of what it was compared with). X itself is never written: the
+reference results of this repository stay as they are. Exit status 1 for NOT REPRODUCED.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import ck_kernel
+from .. import ck_kernel, places
 from ..checker import CheckOptions, make_portable, this_hostnames
 from ..errors import RequestError
 from ..replay_entry import RecordedEntry
 from ..replay_pipeline import machine_roots, replay_update
 from ..replay_run import ReplayRequest, run_replay
-from ..validate import validate_points
+from ..validate import Validation, validate_points
 from ..validate_options import ValidateOptions
 from ..validate_report import render
 from ..validate_stats import NOT_REPRODUCED
@@ -35,7 +36,7 @@ def reproduce(location: ck_kernel.EntryLocation, original: RecordedEntry, point_
                            "compare with a reproduction recorded by hand: --reproduced=<entry>")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     name = f"{location.data_uoa}-reproduced-{stamp}"
-    repo = options.record_repo or location.repo_uoa
+    repo = options.record_repo or "local"
     log = Path(tempfile.gettempdir()) / f"ck-request-{name}.log"
     print(f"reproducing experiment:{original.name} with ck replay into experiment:{repo}:{name} ...")
     request = ReplayRequest(location.repo_uid, location.data_uid, point_uid, name, repo, replay_update(pipeline))
@@ -60,8 +61,16 @@ def run(i: dict[str, Any]) -> int:
     validation = validate_points(point, reproduced.point(), original.dependencies(), reproduced.dependencies(),
                                  options.tolerance, load)
     print(render(validation))
-    history = original.meta().get("validations", [])
-    history = history if isinstance(history, list) else []
-    original.update_meta({"validations": [*history, validation.as_meta()]})
-    print(f"verdict recorded in the meta of experiment:{original.name} (validations)")
+    print(record_verdict(reproduced, validation))
     return 1 if validation.verdict == NOT_REPRODUCED else 0
+
+
+def record_verdict(reproduced: RecordedEntry, validation: Validation) -> str:
+    """Append the verdict to the reproduction's history, unless it is one of this repository's files."""
+    if reproduced.path.resolve().is_relative_to(places.CHECKOUT):
+        return (f"verdict not recorded: experiment:{reproduced.name} is a file of the ck-request checkout "
+                "(record the reproduction in local to keep the verdict)")
+    history = reproduced.meta().get("validations", [])
+    history = history if isinstance(history, list) else []
+    reproduced.update_meta({"validations": [*history, validation.as_meta()]})
+    return f"verdict recorded in the meta of experiment:{reproduced.name} (validations)"
