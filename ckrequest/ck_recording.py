@@ -13,7 +13,7 @@ The programs' pre-process hook installs, once per process, a guard around the ke
 - when CK records a point (``experiment add``), the entry's meta names the scenario module (so
   ``ck replay`` compares the keys module request.asplos18 declares, as for the original ReQuEST
   entries), and afterwards the runs' sidecar files are written next to the point:
-  ``ckp-<point>.<subpoint>.predictions.json`` (each image's expected and top-5 classes).
+  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import SCENARIO_MODULE_UID, atomic
+from .predictions import predictions_path
 from .report import PREDICTIONS_FILE, TIMER_FILE
 
 EXPERIMENT_MODULE = ("experiment", "bc0409fb61f0aa82")  # CK's modules, by alias and UID
@@ -112,7 +113,7 @@ def write_sidecars(entry: Path, point: str, sub_point: int) -> list[Path]:
         last = predictions[-1]
         data = {**last, "repetitions": len(predictions),
                 "same_in_every_repetition": all(p.get("images") == last.get("images") for p in predictions)}
-        path = entry / f"ckp-{point}.{sub_point:04d}.predictions.json"
+        path = predictions_path(entry, point, sub_point)
         atomic.write_text(path, json.dumps(data, indent=1) + "\n")
         written.append(path)
     forget_runs()

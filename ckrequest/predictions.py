@@ -1,8 +1,9 @@
 """Per-image predictions an accuracy run keeps in its experiment entry, and their table.
 
-Each recorded point with an accuracy has ``ckp-<point>.<subpoint>.predictions.json`` (written by
-ck_recording): the image's file, its accepted classes and the model's top-5 classes with scores,
-as MLPerf's accuracy log keeps them. ``ck scoreboard request.asplos18 --predictions=<entry>``
+Each recorded point with an accuracy has ``ckp-<point>.predictions-<subpoint>.json`` (written by
+ck_recording; CK's own files of a subpoint are ``ckp-<point>.<subpoint>.json``, and CK takes any
+``ckp-<point>.<4 characters>.*`` for one of them): the image's file, its accepted classes and
+the model's top-5 classes with scores, as MLPerf's accuracy log keeps them. ``ck scoreboard request.asplos18 --predictions=<entry>``
 prints them with class names.
 """
 
@@ -17,8 +18,12 @@ from .errors import RequestError
 from .safe_text import for_terminal
 
 
+def predictions_path(entry_dir: Path, point: str, sub_point: int) -> Path:
+    return entry_dir / f"ckp-{point}.predictions-{sub_point:04d}.json"
+
+
 def prediction_files(entry_dir: Path) -> list[Path]:
-    return sorted(entry_dir.glob("ckp-*.predictions.json"))
+    return sorted(entry_dir.glob("ckp-*.predictions-*.json"))
 
 
 def load_log(path: Path) -> dict[str, Any]:

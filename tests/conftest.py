@@ -34,6 +34,11 @@ class CkWorld:
         """Run the real `ck` command line (`python -m ck` is the `ck` script) with stdin closed."""
         return self._run([sys.executable, "-m", "ck", *args], check, timeout)
 
+    def ck_started(self, *args: str) -> subprocess.Popen:
+        """The real `ck` command line started in the background (stdin closed, output captured)."""
+        return subprocess.Popen([sys.executable, "-m", "ck", *args], env=self.env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root)
+
     def ckrequest(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
         return self._run([sys.executable, "-m", "ckrequest.cli", *args], check, timeout)
 

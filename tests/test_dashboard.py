@@ -174,6 +174,15 @@ def test_serve_answers_on_localhost_with_the_page_only(ck_world, results, tmp_pa
         server.wait(timeout=10)
 
 
+def test_serve_no_writes_the_page_and_does_not_serve(ck_world, results, tmp_path):
+    page_path = tmp_path / "not-served.html"
+    proc = ck_world.ck("dashboard", "request.asplos18", f"--results_repo={results}", f"--output={page_path}",
+                       "--serve=no", timeout=120)  # serving would never end
+    assert page_path.is_file() and "serving" not in proc.stdout
+    refused = ck_world.ck("dashboard", "request.asplos18", f"--output={page_path}", "--serve=maybe", check=False)
+    assert refused.returncode != 0 and "--serve=maybe: is neither yes nor no" in refused.stdout + refused.stderr
+
+
 @pytest.mark.parametrize("flags, words", [
     ((), "no output file (pass --output=FILE.html)"),
     (("--output=x.html", "--serve", "--port=http"), "--port=http: is not a TCP port number"),

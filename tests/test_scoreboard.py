@@ -10,7 +10,7 @@ import pytest
 from ckrequest.pareto import brute_force_mask
 from ckrequest.platforms import find_platform, load_platforms
 
-from builders import record_synthetic_mobilenet, write_original_results
+from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results, write_results_repo
 from conftest import REPO_ROOT
 
 RESULTS_ALIAS = "asplos18-like-results"
@@ -120,3 +120,39 @@ def test_our_recorded_point_and_the_originals_share_one_board(ck_world, results)
     assert {p["repo"] for p in points} >= {"local", RESULTS_ALIAS}
     table = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}").stdout
     assert "board-mobilenet-synthetic" in table and "synthetic weights: speed only, no accuracy" in table
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A contributed results repository whose names try formulas and terminal escapes, and a measured 0 %."""
+    repo = write_results_repo(tmp_path_factory.mktemp("hostile"), "hostile-results")
+    names = {"model_design_name": "=HYPERLINK(\"http://x\")", "library_name": "+lib\x1b[2J\x1b[31m 1.0",
+             "cpu_name": "@cpu\r-overwritten", "model_precision": "fp32"}
+    write_experiment(repo, "-cmd|calc", {"p0": our_point(top1=0.0, cpu_name=names["cpu_name"],
+                                                         design_name=names["model_design_name"],
+                                                         library=names["library_name"], **{
+        "##characteristics#run#accuracy_images#all": [3, 3, 3],
+        "##characteristics#run#accuracy_top1_correct#all": [0, 0, 0]})})
+    return repo
+
+
+def test_csv_cells_never_start_a_formula(ck_world, hostile, tmp_path):
+    out = tmp_path / "board.csv"
+    ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={hostile}", "--format=csv", f"--output={out}")
+    rows = list(csv.DictReader(out.open()))
+    [row] = [r for r in rows if r["repo"] == "'hostile-results" or r["repo"] == "hostile-results"]
+    for cell in row.values():
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert row["entry"] == "'-cmd|calc" and row["model_design_name"].startswith("'=HYPERLINK")
+    assert row["accuracy_top1"] == "0.0"  # a number stays a number
+
+
+def test_table_strips_control_characters_and_shows_a_measured_zero(ck_world, hostile):
+    proc = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={hostile}")
+    line = next(x for x in proc.stdout.splitlines() if "-cmd|calc" in x)
+    assert "\x1b" not in proc.stdout and "\r" not in proc.stdout
+    assert " 0%" in line  # measured on 3 images: 0 %, not "not measured"
+    points = json.loads(ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={hostile}",
+                                    "--format=json").stdout)
+    [ours] = [p for p in points if p["entry"] == "-cmd|calc"]
+    assert ours["accuracy_top1"] == 0.0
