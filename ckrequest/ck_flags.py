@@ -71,5 +71,5 @@ def port(i: Mapping[str, Any], name: str, default: int) -> int:
 def choice(i: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
     value = text(i, name) or default
     if value not in choices:
-        raise RequestError(f"--{name}={value}", "is not a known value", f"use one of: {', '.join(choices)}")
+        raise RequestError(f"--{name}={value}", f"is not a known {name}", f"use one of: {', '.join(choices)}")
     return value

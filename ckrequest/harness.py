@@ -25,8 +25,9 @@ from .config import RunConfig, config_from_env
 from .datasets import Dataset, load_dataset
 from .digest import cached_tree_sha256
 from .errors import RequestError, print_error
-from .image_cache import iter_chunks
+from .image_cache import CHUNK_IMAGES, iter_chunks
 from .platform_info import describe_host
+from .progress import bar
 from .records import ModelInfo
 from .report import REQUEST_FILE, TIMER_FILE, output_folder, summary_lines, write_outputs
 from .results import AccuracyResult, BenchmarkResult, Measurement
@@ -134,7 +135,10 @@ def run_accuracy(backend: Backend, dataset: Dataset, info: ModelInfo,
                  config: RunConfig) -> tuple[AccuracyResult | None, float]:
     """Each selected image exactly once, in batches of batch_size (the last one may be smaller)."""
     predictions, seconds = [], 0.0
-    for images, chunk in iter_chunks(dataset.images, info.preprocessing):
+    chunks = iter_chunks(dataset.images, info.preprocessing)
+    count = len(dataset.images)
+    for images, chunk in bar(chunks, -(-count // CHUNK_IMAGES), f"accuracy over {count} images",
+                             unit=f"x{CHUNK_IMAGES} images", show=count > 2 * CHUNK_IMAGES):
         for start in range(0, len(images), config.batch_size):
             query = backend.prepare(chunk[start:start + config.batch_size])
             t0 = time.perf_counter_ns()

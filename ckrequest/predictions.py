@@ -3,8 +3,8 @@
 Each recorded point with an accuracy has ``ckp-<point>.predictions-<subpoint>.json`` (written by
 ck_recording; CK's own files of a subpoint are ``ckp-<point>.<subpoint>.json``, and CK takes any
 ``ckp-<point>.<4 characters>.*`` for one of them): the image's file, its accepted classes and
-the model's top-5 classes with scores, as MLPerf's accuracy log keeps them. ``ck scoreboard request.asplos18 --predictions=<entry>``
-prints them with class names.
+the model's top-5 classes with scores, as MLPerf's accuracy log keeps them.
+``ck scoreboard request.asplos18 --predictions=<entry>`` prints them with class names.
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def record_synthetic_mobilenet(world, name: str) -> Path:
     entry = world.repos / "local" / "experiment" / name
     if not entry.is_dir():
         world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
-                 "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
+                 "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128,synthetic",
                  "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--repetitions=3", "--record", f"--record_uoa={name}")
     return entry
 

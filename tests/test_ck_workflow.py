@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -84,8 +85,9 @@ def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world)
     assert 0 < flat["##characteristics#run#inference_latency#min"] < 1.0
 
     replay = ck_world.ck("replay", "experiment:effnet-perf", "--quiet")
-    assert "##characteristics#run#inference_latency#min" in replay.stdout
     assert "accuracy   top-1" in replay.stdout
+    assert "top-1 accuracy (fraction):  1.0 vs 1.0" in replay.stdout  # CK, on the scenario's replay keys
+    assert "ck-request: replay of experiment:local:effnet-perf" in replay.stdout
 
     board = ck_world.ck("scoreboard", "request.asplos18").stdout
     line = next(row for row in board.splitlines() if row.startswith("effnet-perf "))
@@ -93,7 +95,7 @@ def test_efficientnet_benchmark_records_unified_keys_replays_and_shows(ck_world)
 
 
 def test_synthetic_mobilenet_variation_reports_no_accuracy(ck_world):
-    ck_world.ck(*BENCH, "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128",
+    ck_world.ck(*BENCH, "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128,synthetic",
                 "--repetitions=1", "--record", "--record_uoa=mobilenet-synthetic")
     flat = flat_point(ck_world, "mobilenet-synthetic")
     assert flat["##features#weights#min"] == "synthetic"
@@ -155,6 +157,8 @@ def test_corrupt_model_and_unreadable_image_exit_non_zero(fresh_ck_world, tmp_pa
 
     make_imagenet_dir(tmp_path / "val", count=3)
     (info.parent / "model.onnx").write_bytes(b"\x08\x01garbage")
+    described = json.loads(info.read_text())  # installed broken (the checksum agrees): the framework says why
+    info.write_text(json.dumps({**described, "sha256": hashlib.sha256(b"\x08\x01garbage").hexdigest()}))
     proc = world.ck(*common, "--record_uoa=bad-model", check=False)
     assert proc.returncode != 0
     (line,) = error_lines(proc)

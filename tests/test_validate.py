@@ -23,8 +23,8 @@ from ckrequest.validate_stats import (
 from conftest import REPO_ROOT
 
 FAST = ("--quiet", "--env.CK_REQUEST_MIN_DURATION_S=0.2", "--repetitions=3")
-SMALL = "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128"
-LARGE = "--dep_add_tags.model=mobilenet-v1,multiplier-1.0,resolution-224"
+SMALL = "--dep_add_tags.model=mobilenet-v1,multiplier-0.25,resolution-128,synthetic"
+LARGE = "--dep_add_tags.model=mobilenet-v1,multiplier-1.0,resolution-224,synthetic"
 
 
 # ---------------------------------------------------------------- the statistics

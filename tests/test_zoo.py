@@ -126,9 +126,9 @@ def test_model_build_refuses_a_precision_its_format_lacks(tmp_path):
 
 
 def test_committed_programs_are_the_generated_ones():
-    from ckrequest.program_catalog import FRAMEWORKS, program_files
+    from ckrequest.program_catalog import FRAMEWORKS, TEMPLATE, program_files
 
-    for fw in FRAMEWORKS:
+    for fw in (*FRAMEWORKS, TEMPLATE):
         for relative, text in program_files(fw).items():
             fix = "python -m ckrequest.program_catalog --write"
             assert (REPO_ROOT / relative).read_text() == text, f"{relative} differs ({fix})"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import atomic, places
 from ..errors import RequestError
+from ..progress import step
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,25 @@ class PipLibrary:
         return PipLibrary(fill(self.requirements), fill(self.no_deps_requirements), self.with_deps, self.venv)
 
 
+PIP_PROGRESS = ("Collecting", "Downloading", "Installing collected", "Successfully installed")
+
+
 def _pip(python: str, args: list[str], what: str) -> None:
-    cmd = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--only-binary=:all:", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise RequestError(f"pip install {what}", _last_pip_error(proc.stderr + proc.stdout),
+    """pip, its progress lines passed on (a framework takes minutes), its last error kept for the message."""
+    cmd = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--only-binary=:all:",
+           "--progress-bar=off", *args]
+    lines: list[str] = []
+    with step(f"pip install {what}"):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                stdin=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.lstrip().startswith(PIP_PROGRESS):
+                print(f"  pip: {line.strip()}", file=sys.stderr, flush=True)
+        status = proc.wait()
+    if status != 0:
+        raise RequestError(f"pip install {what}", _last_pip_error("".join(lines)),
                            "check the version exists for this Python and that PyPI is reachable")
 
 

@@ -20,6 +20,7 @@ from ..backends import backend_class
 from ..digest import tree_sha256
 from ..errors import RequestError
 from ..models.onnx_graph import INPUT_NAME, OUTPUT_NAME
+from ..progress import step
 from ..records import MODEL_INFO_FILE, ModelInfo, Preprocessing
 from .calibration import calibration_set, pattern_set
 from .canonical import Canonical, ModelSpec, canonical_onnx
@@ -152,7 +153,8 @@ def build_model(fmt_name: str, precision: str, spec: ModelSpec, dest: Path,
                 weights_file: Path | None = None) -> Path:
     """Build (or fetch), convert, check and describe one model in ``dest``; all or nothing."""
     fmt = model_format(fmt_name, precision)
-    canonical = canonical_onnx(spec, weights_file)
+    with step(f"{spec.arch} ({spec.weights} weights): canonical ONNX graph"):
+        canonical = canonical_onnx(spec, weights_file)
     nchw = canonical.preprocessing
     preprocessing = _with_layout(nchw, fmt.layout)
     calibration = calibration_set(preprocessing) if precision == "int8" else None
@@ -160,16 +162,18 @@ def build_model(fmt_name: str, precision: str, spec: ModelSpec, dest: Path,
     check = check_nchw if fmt.layout == "NCHW" else np.ascontiguousarray(check_nchw.transpose(0, 2, 3, 1))
     info_path = dest / MODEL_INFO_FILE
     with atomic.publishing(dest, last=MODEL_INFO_FILE) as staging:
-        if fmt.name == "mxnet":
-            converted = _convert_mxnet(canonical, staging, check_nchw)
-        else:
-            _convert(fmt, precision, canonical, staging, None if calibration is None else calibration.inputs)
-        info = _describe(fmt, precision, canonical, preprocessing, staging, calibration)
-        atomic.write_json(staging / MODEL_INFO_FILE, info.to_json())
-        if fmt.name != "mxnet":
-            converted = _run(fmt.backend, info.model_path(staging / MODEL_INFO_FILE), info, check)
-        reference = _run("onnxruntime", canonical.path, _canonical_info(canonical), check_nchw)
-        agreement = compare(reference, converted)
+        with step(f"{spec.arch}: conversion to {fmt.name} {precision}"):
+            if fmt.name == "mxnet":
+                converted = _convert_mxnet(canonical, staging, check_nchw)
+            else:
+                _convert(fmt, precision, canonical, staging, None if calibration is None else calibration.inputs)
+            info = _describe(fmt, precision, canonical, preprocessing, staging, calibration)
+            atomic.write_json(staging / MODEL_INFO_FILE, info.to_json())
+        with step(f"{spec.arch}: {fmt.name} {precision} checked against the canonical graph on {len(check)} images"):
+            if fmt.name != "mxnet":
+                converted = _run(fmt.backend, info.model_path(staging / MODEL_INFO_FILE), info, check)
+            reference = _run("onnxruntime", canonical.path, _canonical_info(canonical), check_nchw)
+            agreement = compare(reference, converted)
         if precision == "fp32" and not fp32_agrees(agreement):
             raise RequestError(f"{fmt.name} conversion of {canonical.design_name}",
                                f"disagrees with the canonical ONNX ({agreement})", "report the model and format")
