@@ -42,5 +42,5 @@ lint:
 
 # Speed targets live here, as ratios measured side by side in one run, not in timed tests.
 bench:
-	$(PYTHON) -m ckrequest.bench harness-overhead
-	$(PYTHON) -m ckrequest.bench scoreboard
+	$(PYTHON) -m ckrequest.tools.bench harness-overhead
+	$(PYTHON) -m ckrequest.tools.bench scoreboard

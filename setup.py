@@ -12,7 +12,7 @@ setup(
     # The CK kernel imports the `imp` module, removed in Python 3.12.
     python_requires=">=3.9,<3.12",
     packages=find_packages(include=["ckrequest", "ckrequest.*"]),
-    package_data={"ckrequest": ["data/*", "templates/*"]},
+    package_data={"ckrequest": ["data/*"], "ckrequest.board": ["templates/*"]},
     install_requires=[
         "ck==2.6.4",
         "numpy>=1.23.5",

@@ -11,7 +11,7 @@ from .errors import RequestError, print_error
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    from . import ck_kernel
+    from .ck import kernel as ck_kernel
 
     print(ck_kernel.register_repo(Path(args.repo) if args.repo else places.CHECKOUT, move=args.move))
     print(ck_kernel.register_python(args.python or sys.executable))

@@ -12,8 +12,9 @@ import numpy as np
 from PIL import Image
 
 from ckrequest.datasets import default_synsets_path
+from ckrequest.datasets.preprocess import Preprocessing
 from ckrequest.models.architectures import preprocessing_for
-from ckrequest.records import ModelInfo, Preprocessing
+from ckrequest.models.model_info import ModelInfo
 from ckrequest.zoo.calibration import calibration_set, pattern_set
 
 
@@ -185,16 +186,16 @@ def run_harness_without_ck(backend: str, model_info: Path, folder: Path,
     val = make_imagenet_dir(folder / "val", count=2)
     run_env = {"PATH": "/usr/bin:/bin", "CK_ENV_MODEL_INFO": str(model_info), "CK_ENV_DATASET": str(val.parent),
                "CK_REQUEST_CACHE_DIR": str(folder / "cache"), **(env or {})}
-    return subprocess.run([sys.executable, "-c", "import sys; from ckrequest.harness import main; "
-                           f"sys.exit(main([{backend!r}, 'performance']))"], env=run_env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", "import sys; from ckrequest.ck.program import run_and_report; "
+                           f"sys.exit(run_and_report([{backend!r}]))"], env=run_env, capture_output=True,
                           text=True, cwd=folder)
 
 
 def run_conformance(backend: str, model_info: Path, inputs: Path, env: dict[str, str], batch: int = 4,
                     python: str = sys.executable) -> tuple[dict, str]:
-    """``python -m ckrequest.conformance`` in a library's environment: its JSON result and its stderr."""
-    proc = subprocess.run([python, "-m", "ckrequest.conformance", "--backend", backend, "--model-info", str(model_info),
-                           "--inputs", str(inputs), "--batch", str(batch)],
+    """``python -m ckrequest.tools.conformance`` in a library's environment: its JSON result and its stderr."""
+    proc = subprocess.run([python, "-m", "ckrequest.tools.conformance", "--backend", backend,
+                           "--model-info", str(model_info), "--inputs", str(inputs), "--batch", str(batch)],
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr

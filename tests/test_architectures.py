@@ -14,13 +14,13 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
+from ckrequest.datasets.preprocess import normalize, preprocess_file, resize_and_crop
 from ckrequest.errors import RequestError
 from ckrequest.models import efficientnet_lite, mobilenet_v1
 from ckrequest.models.architectures import ARCHITECTURES, architecture, preprocessing_for
 from ckrequest.models.macs import count_macs
 from ckrequest.models.onnx_graph import count_parameters, serialize
 from ckrequest.models.synthetic import CALIBRATION_PHOTOS
-from ckrequest.preprocess import normalize, preprocess_file, resize_and_crop
 
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
 # Photos the conditioning never saw, next to the five it calibrates on.

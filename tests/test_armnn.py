@@ -94,7 +94,8 @@ import sys
 from pathlib import Path
 from ckrequest.backends.armnn import ArmnnBackend
 from ckrequest.errors import RequestError
-from ckrequest.records import ModelInfo, Preprocessing
+from ckrequest.datasets.preprocess import Preprocessing
+from ckrequest.models.model_info import ModelInfo
 info = ModelInfo("pad", "tflite", "fp32", "synthetic", "pad", "pad.tflite", "x", "y", Preprocessing(8, layout="NHWC"),
                  seed=1)
 try:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ckrequest.checker import CheckOptions, check_entry, make_portable, this_hostnames
-from ckrequest.replay_entry import RecordedEntry
-from ckrequest.replay_pipeline import machine_roots
+from ckrequest.reproduce.check import CheckOptions, check_entry, make_portable, this_hostnames
+from ckrequest.reproduce.portable import machine_roots
+from ckrequest.results.entry import RecordedEntry
 
 from conftest import REPO_ROOT
 

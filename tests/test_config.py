@@ -1,7 +1,7 @@
 import pytest
 
-from ckrequest.config import RunConfig, config_from_env
 from ckrequest.errors import RequestError
+from ckrequest.run.config import RunConfig, config_from_env
 
 
 def test_defaults_and_overrides():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ckrequest.dashboard import embed_json
+from ckrequest.board.dashboard import embed_json
 
 from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results, write_results_repo
 
@@ -193,11 +193,11 @@ def test_bad_dashboard_flags_exit_non_zero_with_one_line(ck_world, flags, words)
 
 
 def test_a_big_board_shows_the_first_rows_until_asked_for_all(browser, tmp_path):
-    from ckrequest.bench_scoreboard import write_synthetic_repo
-    from ckrequest.board_request import Filters
-    from ckrequest.dashboard import render_html
-    from ckrequest.metrics import parse_axis
-    from ckrequest.scoreboard import build_board
+    from ckrequest.board.dashboard import render_html
+    from ckrequest.board.filters import Filters
+    from ckrequest.board.scoreboard import build_board
+    from ckrequest.results.schema import parse_axis
+    from ckrequest.tools.bench_scoreboard import write_synthetic_repo
 
     repo = write_synthetic_repo(tmp_path / "many", 1200)
     board = build_board([("many", repo)], Filters(), parse_axis("inference_latency", "x"),

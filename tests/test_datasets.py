@@ -1,8 +1,8 @@
 import pytest
 
 from ckrequest.datasets import default_synsets_path, load_dataset, load_synsets
+from ckrequest.datasets.sample_photos import install_sample_photos
 from ckrequest.errors import RequestError
-from ckrequest.install.sample_photos import install_sample_photos
 
 from builders import make_imagenet_dir
 from conftest import REPO_ROOT, SKIMAGE_DATA

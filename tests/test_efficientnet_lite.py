@@ -12,11 +12,11 @@ import onnxruntime as ort
 import pytest
 from onnx import helper, numpy_helper
 
+from ckrequest.datasets.preprocess import preprocess_file
 from ckrequest.errors import RequestError
 from ckrequest.models import efficientnet_lite as lite
 from ckrequest.models.onnx_graph import BatchNorm, GraphBuilder, count_parameters, serialize
 from ckrequest.models.torch_pickle import load_state_dict
-from ckrequest.preprocess import preprocess_file
 
 REAL_PTH = Path(efficientnet_model.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ckrequest.entries import ResultPoint, SkippedEntry, iter_points, samples
+from ckrequest.results.reader import ResultPoint, SkippedEntry, iter_points, samples
 
 from builders import original_meta, original_point, our_point, write_experiment
 

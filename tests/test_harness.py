@@ -5,15 +5,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckrequest import harness, report
-from ckrequest.accuracy import score, top_k
 from ckrequest.backends import available_backends, backend_class
-from ckrequest.config import RunConfig
+from ckrequest.ck.program import run_and_report
 from ckrequest.datasets import LabelledImage, load_dataset
+from ckrequest.datasets.cache import iter_chunks, load_chunk
+from ckrequest.datasets.preprocess import Preprocessing, preprocess_file
 from ckrequest.errors import RequestError
-from ckrequest.image_cache import iter_chunks, load_chunk
-from ckrequest.preprocess import preprocess_file
-from ckrequest.records import ModelInfo, Preprocessing
+from ckrequest.models.model_info import ModelInfo
+from ckrequest.results import writer as report
+from ckrequest.run import harness
+from ckrequest.run.accuracy import score, top_k
+from ckrequest.run.config import RunConfig
 
 from builders import make_imagenet_dir, make_tiny_onnx_model
 
@@ -109,7 +111,7 @@ def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch
     monkeypatch.setenv("CK_REQUEST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CK_REQUEST_MIN_QUERIES", "120")
     monkeypatch.setenv("CK_REQUEST_MIN_DURATION_S", "0")
-    assert harness.main(["onnxruntime"]) == 0
+    assert run_and_report(["onnxruntime"]) == 0
     timer = json.loads((tmp_path / report.TIMER_FILE).read_text())
     for key in ("inference_latency", "inference_throughput", "latency_p50_s", "latency_p90_s", "latency_p99_s",
                 "query_count", "peak_memory_bytes", "measured_duration_s", "prediction_time_avg_s"):
@@ -122,7 +124,7 @@ def test_main_writes_unified_keys_and_reports_errors(tiny, tmp_path, monkeypatch
     assert "accuracy   not reported: synthetic weights" in capsys.readouterr().out
 
     monkeypatch.setenv("CK_REQUEST_BATCH_SIZE", "two")
-    assert harness.main(["onnxruntime"]) == 2
+    assert run_and_report(["onnxruntime"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "CK_REQUEST_BATCH_SIZE='two'" in err
     assert not (tmp_path / report.TIMER_FILE).exists()  # no stale result left for CK to read

@@ -11,10 +11,10 @@ import pytest
 from onnx import helper, numpy_helper
 from PIL import Image
 
+from ckrequest.datasets.preprocess import preprocess_file
 from ckrequest.errors import RequestError
 from ckrequest.models import mobilenet_v1 as mnv1
 from ckrequest.models.onnx_graph import count_parameters, serialize
-from ckrequest.preprocess import preprocess_file
 
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
 PHOTOS = ("chelsea.png", "coffee.png", "rocket.jpg", "astronaut.png", "motorcycle_left.png")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ckrequest.pareto import brute_force_mask, dominates, pareto_mask
+from ckrequest.board.pareto import brute_force_mask, dominates, pareto_mask
 
 
 @st.composite

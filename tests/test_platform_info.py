@@ -1,6 +1,6 @@
 import os
 
-from ckrequest.platform_info import cpu_name, describe_host
+from ckrequest.run.host import cpu_name, describe_host
 
 
 def test_cpu_name_from_cpuinfo_text():

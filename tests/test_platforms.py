@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from ckrequest.entries import ResultPoint, iter_points
-from ckrequest.platform_info import PlatformInfo
-from ckrequest.platforms import Platform, attach_platforms, describe_host, find_platform, load_platforms
+from ckrequest.platforms.catalog import Platform, attach_platforms, describe_host, find_platform, load_platforms
+from ckrequest.results.reader import ResultPoint, iter_points
+from ckrequest.run.host import PlatformInfo
 
 from builders import original_meta, original_point, our_point, write_experiment
 from conftest import REPO_ROOT

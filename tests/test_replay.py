@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from ckrequest.replay_pipeline import is_portable, portable_pipeline, replay_update
-from ckrequest.validate_stats import NOT_REPRODUCED
+from ckrequest.reproduce.portable import is_portable, portable_pipeline, replay_update
+from ckrequest.reproduce.verdict_stats import NOT_REPRODUCED
 
 from conftest import make_world
 

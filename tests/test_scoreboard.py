@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ckrequest.pareto import brute_force_mask
-from ckrequest.platforms import find_platform, load_platforms
+from ckrequest.board.pareto import brute_force_mask
+from ckrequest.platforms.catalog import find_platform, load_platforms
 
 from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results, write_results_repo
 from conftest import REPO_ROOT

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ckrequest.stats import percentile, queries_for_percentile, summarize
+from ckrequest.run.stats import percentile, queries_for_percentile, summarize
 
 samples = st.lists(st.floats(min_value=1e-6, max_value=10.0, allow_nan=False), min_size=1, max_size=300)
 

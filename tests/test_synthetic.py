@@ -10,12 +10,11 @@ import onnxruntime as ort
 import pytest
 from onnx import helper
 
+from ckrequest.datasets.preprocess import Preprocessing, preprocess_file
 from ckrequest.errors import RequestError
 from ckrequest.models import squeezenet, synthetic
 from ckrequest.models.architectures import preprocessing_for
 from ckrequest.models.onnx_graph import serialize
-from ckrequest.preprocess import preprocess_file
-from ckrequest.records import Preprocessing
 
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
 SMALL = Preprocessing(resolution=32)

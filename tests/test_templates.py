@@ -95,7 +95,7 @@ def test_numpy_backend_of_the_test_computes_what_onnx_runtime_computes(tmp_path)
 
     import onnxruntime as ort
 
-    from ckrequest.records import ModelInfo
+    from ckrequest.models.model_info import ModelInfo
 
     (tmp_path / "numpy_backend.py").write_text(NUMPY_BACKEND.replace("from .base", "from ckrequest.backends.base"))
     spec = importlib.util.spec_from_file_location("numpy_backend", tmp_path / "numpy_backend.py")

@@ -8,17 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ckrequest.replay_entry import RecordedDependency, RecordedPoint
-from ckrequest.validate import validate_points
-from ckrequest.validate_options import tolerance_fraction
-from ckrequest.validate_stats import (
+from ckrequest.reproduce.validate import validate_points
+from ckrequest.reproduce.verdict_stats import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     REPRODUCED,
     bootstrap_ratio_of_medians,
     judge_counts,
     judge_ratio,
+    tolerance_fraction,
 )
+from ckrequest.results.entry import RecordedDependency, RecordedPoint
 
 from conftest import REPO_ROOT
 

@@ -11,11 +11,11 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from ckrequest.ck_entries import entry_files
+from ckrequest.ck.packages import all_entries
+from ckrequest.ck.writer import entry_files
 from ckrequest.errors import RequestError
 from ckrequest.models.architectures import ARCHITECTURES
 from ckrequest.zoo.build import FORMATS, compare, fp32_agrees, model_format
-from ckrequest.zoo.catalog import all_entries
 
 from builders import single_error_line
 from conftest import REPO_ROOT
@@ -24,7 +24,7 @@ from conftest import REPO_ROOT
 def test_committed_zoo_entries_are_the_generated_ones():
     for module, alias, uid, meta, name in all_entries():
         for relative, text in entry_files(module, alias, uid, meta, name).items():
-            fix = "regenerate: python -m ckrequest.zoo.catalog --write"
+            fix = "regenerate: python -m ckrequest.ck.packages --write"
             assert (REPO_ROOT / relative).read_text() == text, f"{relative} differs ({fix})"
 
 
@@ -126,9 +126,9 @@ def test_model_build_refuses_a_precision_its_format_lacks(tmp_path):
 
 
 def test_committed_programs_are_the_generated_ones():
-    from ckrequest.program_catalog import FRAMEWORKS, TEMPLATE, program_files
+    from ckrequest.ck.programs import FRAMEWORKS, TEMPLATE, program_files
 
     for fw in (*FRAMEWORKS, TEMPLATE):
         for relative, text in program_files(fw).items():
-            fix = "python -m ckrequest.program_catalog --write"
+            fix = "python -m ckrequest.ck.programs --write"
             assert (REPO_ROOT / relative).read_text() == text, f"{relative} differs ({fix})"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RequestError
-from ..records import ModelInfo
+from ..models.model_info import ModelInfo
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RequestError
-from ..records import ModelInfo
+from ..models.model_info import ModelInfo
 from .base import Backend, BackendDescription, import_framework, load_error, require_model
 
 HINTS = ("LATENCY", "THROUGHPUT")

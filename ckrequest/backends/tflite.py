@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..records import ModelInfo
+from ..models.model_info import ModelInfo
 from .base import Backend, BackendDescription, import_framework, load_error, require_model
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from .. import atomic, places
 from ..digest import file_sha256
 from ..errors import RequestError
-from ..records import ModelInfo
+from ..models.model_info import ModelInfo
 from .base import Backend, BackendDescription, import_framework, load_error, require_model
 
 CACHE_VAR = "CK_REQUEST_TVM_CACHE"  # overrides $CK_TOOLS/request-tvm-cache

@@ -20,7 +20,7 @@ def _pip_lib(args: argparse.Namespace) -> None:
 
 
 def _sample_photos(args: argparse.Namespace) -> None:
-    from .sample_photos import install_sample_photos
+    from ..datasets.sample_photos import install_sample_photos
 
     install_sample_photos(Path(args.labels), Path(args.out))
 
@@ -43,7 +43,7 @@ def _debian_lib(args: argparse.Namespace) -> None:
 
 
 def _tvm_tuning(args: argparse.Namespace) -> None:
-    from ..tvm_tuning import TuningPlan, tune_model
+    from ..backends.tvm_tuning import TuningPlan, tune_model
 
     plan = TuningPlan.parse(args.trials, args.trials_per_round, args.batch, args.search, args.population)
     tune_model(Path(args.model_info), Path(args.out), plan)

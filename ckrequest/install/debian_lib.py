@@ -15,10 +15,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .. import atomic, places
-from ..errors import RequestError, ck_failure
+from .. import atomic
+from ..errors import RequestError
 
 MANIFEST = "debian-packages.json"
 SITE = Path("usr/lib/python3/dist-packages")
@@ -160,40 +159,3 @@ def probe_pyarmnn(python: str, library: UnpackedLibrary) -> str:
         raise RequestError(f"pyarmnn in {library.site}", f"not importable by {python}: {last}",
                            "reinstall it: ck install package:lib-armnn --quiet")
     return proc.stdout.strip().splitlines()[-1]
-
-
-def _python(i: dict[str, Any]) -> str:
-    from ..ck_soft import dep_python
-
-    return dep_python(i)
-
-
-def armnn_dirs(i: dict[str, Any]) -> dict[str, Any]:
-    return {"return": 0, "dirs": places.ck_tools_if_set()}
-
-
-def armnn_version_cmd(i: dict[str, Any]) -> dict[str, Any]:
-    library = UnpackedLibrary.from_python_file(i["full_path"], "pyarmnn")
-    try:
-        api = probe_pyarmnn(_python(i), library)
-    except RequestError as err:
-        return ck_failure(err)
-    return {"return": 0, "version": library.version("python3-pyarmnn") or api, "cmd": ""}
-
-
-def armnn_setup(i: dict[str, Any]) -> dict[str, Any]:
-    cus, env = i["customize"], i["env"]
-    library = UnpackedLibrary.from_python_file(cus.get("full_path", ""), "pyarmnn")
-    try:
-        api = probe_pyarmnn(_python(i), library)
-    except RequestError as err:
-        return ck_failure(err)
-    prefix = cus["env_prefix"]
-    env[prefix] = str(library.root)
-    env[prefix + "_VERSION"] = library.version("python3-pyarmnn") or api
-    env[prefix + "_API_VERSION"] = api
-    env[prefix + "_LIB"] = str(library.lib)
-    env[prefix + "_BACKENDS"] = str(library.plugin_dir("armnn"))
-    bat = (f'\nexport PYTHONPATH="{library.site}:${{PYTHONPATH}}"\n'
-           f'export LD_LIBRARY_PATH="{library.lib}:${{LD_LIBRARY_PATH}}"\n')
-    return {"return": 0, "bat": bat}

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import onnx
 
+from ..datasets.preprocess import Preprocessing
 from ..errors import RequestError
-from ..records import Preprocessing
 from . import alexnet, efficientnet_lite, inception_v3, mobilenet_v1, mobilenet_v2, resnet, squeezenet, vgg
 from .synthetic import calibration_batch, check_seed, condition
 

@@ -15,9 +15,8 @@ import onnx
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
+from ..datasets.preprocess import Preprocessing, preprocess_file
 from ..errors import RequestError
-from ..preprocess import preprocess_file
-from ..records import Preprocessing
 from .onnx_graph import INPUT_NAME, BatchNorm, GraphBuilder, same_pads, serialize
 from .synthetic import check_seed
 

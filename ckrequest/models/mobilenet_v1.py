@@ -12,8 +12,8 @@ import math
 import numpy as np
 import onnx
 
+from ..datasets.preprocess import Preprocessing
 from ..errors import RequestError
-from ..records import Preprocessing
 from .onnx_graph import INPUT_NAME, GraphBuilder, same_pads
 
 MULTIPLIERS = (0.25, 0.5, 0.75, 1.0)

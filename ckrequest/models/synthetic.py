@@ -35,10 +35,9 @@ from google.protobuf.message import Message
 from onnx import helper, numpy_helper
 from PIL import Image
 
+from ..datasets.preprocess import Preprocessing, decode_rgb, normalize, resize_and_crop
+from ..datasets.sample_photos import skimage_data_dir
 from ..errors import RequestError
-from ..install.sample_photos import skimage_data_dir
-from ..preprocess import decode_rgb, normalize, resize_and_crop
-from ..records import Preprocessing
 from .onnx_graph import INPUT_NAME, IR_VERSION, OPSET, GraphBuilder
 
 CALIBRATION_PHOTOS = ("chelsea.png", "coffee.png", "rocket.jpg", "astronaut.png", "motorcycle_left.png")

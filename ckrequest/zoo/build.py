@@ -17,11 +17,12 @@ import numpy as np
 
 from .. import atomic
 from ..backends import backend_class
+from ..datasets.preprocess import Preprocessing
 from ..digest import tree_sha256
 from ..errors import RequestError
+from ..models.model_info import MODEL_INFO_FILE, ModelInfo
 from ..models.onnx_graph import INPUT_NAME, OUTPUT_NAME
 from ..progress import step
-from ..records import MODEL_INFO_FILE, ModelInfo, Preprocessing
 from .calibration import calibration_set, pattern_set
 from .canonical import Canonical, ModelSpec, canonical_onnx
 

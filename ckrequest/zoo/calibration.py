@@ -15,9 +15,8 @@ import numpy as np
 from PIL import Image
 
 from ..datasets import load_dataset
+from ..datasets.preprocess import Preprocessing, decode_rgb, normalize, resize_and_crop
 from ..errors import RequestError
-from ..preprocess import decode_rgb, normalize, resize_and_crop
-from ..records import Preprocessing
 
 PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
           "motorcycle_right.png", "retina.jpg", "ihc.png", "hubble_deep_field.jpg")
@@ -44,7 +43,7 @@ def _cut(image: Image.Image, scale: float, cx: float, cy: float, mirror: bool) -
 
 
 def photo_set(spec: Preprocessing) -> CalibrationSet:
-    from ..install.sample_photos import skimage_data_dir
+    from ..datasets.sample_photos import skimage_data_dir
 
     folder = skimage_data_dir()
     inputs, names = [], []
@@ -57,7 +56,7 @@ def photo_set(spec: Preprocessing) -> CalibrationSet:
 
 
 def folder_set(folder: Path, count: int, spec: Preprocessing) -> CalibrationSet:
-    from ..preprocess import preprocess_file
+    from ..datasets.preprocess import preprocess_file
 
     data = load_dataset(folder).select(count)
     inputs = np.stack([preprocess_file(image.path, spec) for image in data.images])

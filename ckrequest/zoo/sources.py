@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..datasets.preprocess import Preprocessing
 from ..errors import RequestError
-from ..records import Preprocessing
 from .download import Checksum
 
 KERAS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"

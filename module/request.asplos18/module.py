@@ -12,7 +12,7 @@ def init(i):
 
 
 def _call(action, i):
-    from ckrequest.ck_module import call
+    from ckrequest.ck.module import call
     return call(action, i)
 
 

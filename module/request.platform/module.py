@@ -14,5 +14,5 @@ def init(i):
 
 def detect(i):
     """ck detect request.platform: which description matches this host (or a nominal one)."""
-    from ckrequest.ck_module import call
+    from ckrequest.ck.module import call
     return call('platform_detect', i)

@@ -6,6 +6,6 @@ performance or accuracy.
 import sys
 from pathlib import Path
 
-from ckrequest.program_backends import main
+from ckrequest.ck.program import main
 
 sys.exit(main(Path(__file__).resolve().parent, sys.argv[1:]))

@@ -1,0 +1,67 @@
+"""`ck dashboard request.asplos18`: one self-contained HTML page of every result.
+
+The page is ``templates/dashboard.html`` with its CSS and JavaScript inlined; the results go in as
+JSON inside ``<script type="application/json">`` with ``<``, ``>``, ``&``, U+2028 and U+2029
+escaped, so no text of a contributed entry can end that element or become markup. The script puts
+every text into the page with ``textContent``, and a Content-Security-Policy allows only this
+script and style (by hash) and no network access at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import time
+from importlib import resources
+from string import Template
+from typing import Any
+
+from ..results.schema import METRICS
+from .scoreboard import Board, board_json
+
+COLOUR_BY = (("library_name", "library"), ("platform", "platform"), ("model_precision", "precision"),
+             ("model_arch", "model"), ("repo", "repository"), ("weights", "weights"))
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def embed_json(data: Any) -> str:
+    """JSON that is safe inside a <script> element: nothing in it can close the element or open markup."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for char, escaped in _JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text
+
+
+def _template(name: str) -> str:
+    return (resources.files("ckrequest.board") / "templates" / name).read_text(encoding="utf-8")
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_data(board: Board, repos: list[str]) -> dict[str, Any]:
+    return {
+        "x": {"key": board.x.key, "better": board.x.better},
+        "y": {"key": board.y.key, "better": board.y.better},
+        "metrics": [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better, "log": m.log,
+                     "scale": m.scale} for m in METRICS],
+        "colour_by": [{"key": key, "label": label} for key, label in COLOUR_BY],
+        "points": board_json(board),
+        "skipped": [{"path": str(s.path), "reason": s.reason} for s in board.skipped],
+        "repos": repos,
+        "generated": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def render_html(board: Board, repos: list[str], title: str = "ReQuEST scoreboard") -> str:
+    script, style = _template("dashboard.js"), _template("dashboard.css")
+    for text in (script, style):
+        if "</" in text or "<!--" in text:
+            raise ValueError("a dashboard template file holds '</' or '<!--', which would end its element")
+    csp = (f"default-src 'none'; script-src {_hash(script)}; style-src {_hash(style)}; "
+           "base-uri 'none'; form-action 'none'")
+    return Template(_template("dashboard.html")).substitute(
+        csp=csp, title=html.escape(title), style=style, script=script, data=embed_json(page_data(board, repos)))

@@ -1,0 +1,59 @@
+"""ck check request.asplos18 --experiment=X [--fix] [--allow_home_paths] [--allow_hostname]: fit to contribute?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...errors import RequestError
+from ...reproduce.check import CheckOptions, check_entry, make_portable, repair_points_count, this_hostnames
+from ...reproduce.portable import machine_roots
+from ...results.entry import RecordedEntry
+from ...safe_text import for_terminal
+from .. import kernel as ck_kernel
+from ..flags import flag, required
+from ..recording import clear_stale_lock
+
+
+def find_experiment(name: str) -> ck_kernel.EntryLocation:
+    try:
+        return ck_kernel.find_entry("experiment", name)
+    except RequestError:
+        raise RequestError(f"experiment:{name}", "not found in any CK repository",
+                           "list them: ck list experiment; name one as <repo>:<entry> if it is ambiguous") from None
+
+
+def open_experiment(name: str) -> tuple[ck_kernel.EntryLocation, RecordedEntry]:
+    location = find_experiment(name)
+    return location, RecordedEntry(location.path, location.name)
+
+
+def model_info_of(env_uid: str) -> Path | None:
+    path = ck_kernel.env_variables(env_uid).get("CK_ENV_MODEL_INFO", "")
+    return Path(path) if path else None
+
+
+def run(i: dict[str, Any]) -> int:
+    name = required(i, "experiment", "ck check request.asplos18")
+    location, entry = open_experiment(name)
+    options = CheckOptions(roots=tuple(machine_roots(ck_kernel.repo_paths())), hostnames=this_hostnames(),
+                           allow_home_paths=flag(i, "allow_home_paths"), allow_hostname=flag(i, "allow_hostname"),
+                           fix_command=f"ck check request.asplos18 --experiment={name} --fix",
+                           model_info_of=model_info_of)
+    if flag(i, "fix"):
+        clear_stale_lock(entry.path, print)
+        if not entry.point_uids():
+            ck_kernel.remove_entry("experiment", location)
+            print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
+            return 0
+        if repair_points_count(entry):
+            print(f"experiment:{entry.name}: point count repaired ({len(entry.point_uids())})")
+        changed = make_portable(entry, options)
+        print(f"experiment:{entry.name}: made portable ({len(changed)} file(s) rewritten)")
+    problems = check_entry(entry, options)
+    for problem in problems:
+        print(for_terminal(problem.line()))
+    if problems:
+        return 1
+    print(f"experiment:{entry.name}: fit to contribute ({len(entry.point_uids())} point(s))")
+    return 0

@@ -1,0 +1,68 @@
+"""Hooks CK calls inside a program pipeline (pre_process_via_ck, post_process_via_ck)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..reproduce import replay_summary
+from ..results.entry import RecordedEntry, RecordedPoint
+from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
+from . import recording as ck_recording
+
+FAILED_RUN_EXIT = 2
+
+
+def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
+    """Give the run a folder of its own and point CK at the timer file in it.
+
+    CK reads the fine-grain timer file named by XOPENME_TIME_FILE when it is set, so two runs of
+    the same program at the same time each read their own results.
+    """
+    kernel = i.get("ck_kernel")
+    if kernel is not None and not ck_recording.installed(kernel):  # once per process
+        ck_recording.install(kernel)
+        _watch_replay(kernel)
+    run_dir = Path(tempfile.mkdtemp(prefix="ck-request-run-"))
+    return {"return": 0, "new_env": {RUN_DIR_VAR: str(run_dir), "XOPENME_TIME_FILE": str(run_dir / TIMER_FILE)}}
+
+
+def _open_point(target: replay_summary.ReplayTarget) -> RecordedPoint:
+    from . import kernel as ck_kernel
+
+    location = ck_kernel.find_entry("experiment", target.entry)
+    return RecordedEntry(location.path, location.name).point(target.point)
+
+
+def _watch_replay(kernel: Any) -> None:
+    """Typed as `ck replay experiment:X`: end with the summary of the replayed metrics."""
+    parsed = kernel.convert_ck_list_to_dict(sys.argv[1:])
+    target = replay_summary.replay_target(parsed.get("ck_dict", {}) if parsed.get("return") == 0 else {})
+    if target is not None:
+        replay_summary.register(target, _open_point, ck_recording.measured)
+
+
+def ck_postprocess(i: dict[str, Any]) -> dict[str, Any]:
+    """Put the harness's features (and, nested under `meta`, its names) into the experiment point.
+
+    CK records `misc['add_to_features']` as the point's features (##features#<key>). When the
+    harness failed it wrote no file: CK 2.6.4 would then carry on and exit 0, so we stop the
+    whole `ck` command here with a non-zero status, before anything is recorded.
+    """
+    run_dir = Path((i.get("env") or {}).get(RUN_DIR_VAR) or Path.cwd())
+    ck_recording.add_run(run_dir)
+    path = run_dir / REQUEST_FILE
+    try:
+        data = json.loads(path.read_text())
+        path.unlink()  # consumed: a later failed run cannot pick up this run's file
+    except (OSError, ValueError):
+        print("ck-request: the benchmark failed (its error is above); no experiment point recorded",
+              file=sys.stderr)
+        ck_recording.forget_runs()
+        raise SystemExit(FAILED_RUN_EXIT) from None
+    features = dict(data.get("features", {}))
+    features["meta"] = data.get("meta", {})
+    return {"return": 0, "misc": {"add_to_features": features}}

@@ -1,0 +1,184 @@
+"""What ck-request adds to CK's recording of a point, from inside the `ck` process.
+
+The programs' pre-process hook installs, once per process, a guard around the kernel's ``access``
+(CK's modules call every action through it):
+
+- before CK locks or updates an experiment entry, a lock left by a process that is gone is
+  removed with a message: CK would wait up to 120 s for it to expire. CK's lock file names no
+  process, so the guard writes the PID of the process holding each lock next to it
+  (``.cm/ck_lock.pid``) and removes it when CK unlocks;
+- CK's statistics fit a density (scipy's gaussian_kde) to every key over the repetitions; for a key
+  that is 0 in every repetition scipy 1.10+ fails with a message CK prints as a warning, key by key.
+  The guard answers those as CK does when the fit fails (no peaks), without the message;
+- when CK records a point (``experiment add``), the entry's meta names the scenario module (so
+  ``ck replay`` compares the keys module request.asplos18 declares, as for the original ReQuEST
+  entries), and afterwards the runs' sidecar files are written next to the point:
+  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import SCENARIO_MODULE_UID, atomic
+from ..results.predictions import predictions_path
+from ..results.writer import PREDICTIONS_FILE, TIMER_FILE
+
+EXPERIMENT_MODULE = ("experiment", "bc0409fb61f0aa82")  # CK's modules, by alias and UID
+VARIATION_MODULE = ("math.variation", "d3b13388e6152da7")
+NO_PEAKS = {"return": 0, "xlist": [], "ylist": [], "xlist2": [], "ylist2": [], "xlist2s": [], "ylist2s": []}
+LOCK_FILE = Path(".cm") / "ck_lock.txt"
+OWNER_FILE = Path(".cm") / "ck_lock.pid"
+_GUARD = "_ckrequest_guard"
+
+_runs: list[Path] = []  # run folders of this process whose results are not recorded yet
+_measured: list[dict[str, Any]] = []  # the characteristics of every run of this process, in order
+
+
+def pid_alive(pid: int, since: float) -> bool:
+    """Is process ``pid`` running and the same one as at ``since`` (a PID can be reused)?"""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time() <= since + 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return False
+
+
+def lock_owner(entry: Path) -> int | None:
+    try:
+        return int((entry / OWNER_FILE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def clear_stale_lock(entry: Path, say: Callable[[str], None]) -> bool:
+    """Remove ``entry``'s CK lock when the process that took it is gone; True if removed."""
+    lock = entry / LOCK_FILE
+    try:
+        taken = lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    owner = lock_owner(entry)
+    if owner is None or owner == os.getpid() or pid_alive(owner, taken):
+        return False  # not ours to judge (CK's own expiry applies), or held by a live process
+    lock.unlink(missing_ok=True)
+    (entry / OWNER_FILE).unlink(missing_ok=True)
+    say(f"ck-request: removed a stale CK lock on {entry.parent.name}:{entry.name} "
+        f"(taken by process {owner}, which is gone)")
+    return True
+
+
+def _write_owner(entry: Path) -> None:
+    atomic.write_text(entry / OWNER_FILE, f"{os.getpid()}\n")
+
+
+def add_run(run_dir: Path) -> None:
+    """A run of this process finished: its sidecar files go with the next recorded point."""
+    _runs.append(run_dir)
+    timer = _load(run_dir / TIMER_FILE)
+    if isinstance(timer, dict):
+        _measured.append(timer)
+
+
+def measured() -> list[dict[str, Any]]:
+    """The characteristics of the runs this process made so far (one dict per repetition)."""
+    return list(_measured)
+
+
+def forget_runs() -> None:
+    for run_dir in _runs:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    _runs.clear()
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_sidecars(entry: Path, point: str, sub_point: int) -> list[Path]:
+    """The per-image predictions of the runs behind the point just recorded, next to it."""
+    written = []
+    predictions = [p for p in (_load(run / PREDICTIONS_FILE) for run in _runs) if p]
+    if predictions and point:
+        last = predictions[-1]
+        data = {**last, "repetitions": len(predictions),
+                "same_in_every_repetition": all(p.get("images") == last.get("images") for p in predictions)}
+        path = predictions_path(entry, point, sub_point)
+        atomic.write_text(path, json.dumps(data, indent=1) + "\n")
+        written.append(path)
+    forget_runs()
+    return written
+
+
+def _is_experiment(request: dict[str, Any]) -> bool:
+    return request.get("module_uoa") in EXPERIMENT_MODULE
+
+
+def _all_zero(request: dict[str, Any]) -> bool:
+    table = request.get("characteristics_table")
+    return isinstance(table, list) and len(table) > 1 and all(v == 0 for v in table)
+
+
+def _entry_path(plain_access: Callable[[dict], dict], request: dict[str, Any]) -> Path | None:
+    found = plain_access({"action": "find", "module_uoa": request.get("module_uoa", ""),
+                          "data_uoa": request.get("data_uoa", ""), "repo_uoa": request.get("repo_uoa", "")})
+    return Path(found["path"]) if found.get("return", 1) == 0 and found.get("path") else None
+
+
+def guard(plain_access: Callable[[dict], dict], say: Callable[[str], None]) -> Callable[[Any], dict]:
+    def access(request: Any) -> dict:
+        if not isinstance(request, dict):
+            return plain_access(request)
+        action = request.get("action")
+        if action == "analyze" and request.get("module_uoa") in VARIATION_MODULE and _all_zero(request):
+            return dict(NO_PEAKS)  # what CK's analyze returns when the fit fails, minus its warning
+        locking = action == "load" and request.get("get_lock") == "yes"
+        if locking or (action == "update" and _is_experiment(request) and not request.get("unlock_uid")):
+            entry = _entry_path(plain_access, request)  # CK waits on a locked entry here, up to 120 s
+            if entry is not None:
+                clear_stale_lock(entry, say)
+        if locking:
+            result = plain_access(request)
+            if result.get("return", 1) == 0 and result.get("lock_uid") and result.get("path"):
+                _write_owner(Path(result["path"]))
+            return result
+        if action == "add" and _is_experiment(request) and isinstance(request.get("dict"), dict):
+            point = dict(request["dict"])
+            point["meta"] = {"scenario_module_uoa": SCENARIO_MODULE_UID, **(point.get("meta") or {})}
+            result = plain_access({**request, "dict": point})
+            if result.get("return", 1) == 0:
+                entry = _entry_path(plain_access, {"module_uoa": request["module_uoa"],
+                                                   "data_uoa": result.get("recorded_uid", ""),
+                                                   "repo_uoa": request.get("repo_uoa", "")})
+                if entry is not None:
+                    write_sidecars(entry, str(result.get("point", "")), int(result.get("sub_point") or 0))
+            return result
+        result = plain_access(request)
+        if request.get("unlock_uid") and result.get("return", 1) == 0 and result.get("path"):
+            (Path(result["path"]) / OWNER_FILE).unlink(missing_ok=True)
+        return result
+
+    setattr(access, _GUARD, True)
+    return access
+
+
+def installed(kernel: Any) -> bool:
+    return getattr(kernel.access, _GUARD, False)
+
+
+def install(kernel: Any) -> None:
+    """Guard the kernel's ``access``, once per process."""
+    if installed(kernel):
+        return
+    kernel.access = guard(kernel.access, lambda line: print(line, file=sys.stderr, flush=True))
+    atexit.register(forget_runs)

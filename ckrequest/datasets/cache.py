@@ -1,0 +1,59 @@
+"""Preprocessed images, computed once per (images, preprocessing) and kept on disk.
+
+Images are handled in chunks so a 50,000-image set never has to fit in memory; each chunk is
+one `.npy` file named by a digest of its files (path, size, mtime) and of the preprocessing.
+Writes are atomic: a crash leaves either no chunk or a whole one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .. import atomic, places
+from ..datasets.preprocess import Preprocessing
+from . import LabelledImage
+from .preprocess import preprocess_file
+
+CHUNK_IMAGES = 256
+
+
+def default_cache_dir() -> Path:
+    return places.cache("preprocessed-cache", "CK_REQUEST_CACHE_DIR")
+
+
+def chunk_digest(images: Sequence[LabelledImage], spec: Preprocessing) -> str:
+    digest = hashlib.sha256(spec.cache_key().encode())
+    for image in images:
+        stat = image.path.stat()
+        digest.update(f"{image.path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def load_chunk(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir: Path) -> np.ndarray:
+    """The preprocessed inputs of ``images`` stacked on a batch axis (from cache when possible)."""
+    path = cache_dir / f"{spec.cache_key()}" / f"{chunk_digest(images, spec)}.npy"
+    expected = (len(images), *spec.input_shape()[1:])
+    if path.is_file():
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape == expected and cached.dtype == np.float32:
+                return cached
+        except (OSError, ValueError):
+            pass  # a damaged cache file is recomputed below
+    batch = np.stack([preprocess_file(image.path, spec) for image in images])
+    with atomic.staged_file(path) as staging:
+        with open(staging, "wb") as handle:
+            np.save(handle, batch, allow_pickle=False)
+    return batch
+
+
+def iter_chunks(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir: Path | None = None,
+                chunk_images: int = CHUNK_IMAGES) -> Iterator[tuple[Sequence[LabelledImage], np.ndarray]]:
+    cache_dir = cache_dir or default_cache_dir()
+    for start in range(0, len(images), chunk_images):
+        part = images[start:start + chunk_images]
+        yield part, load_chunk(part, spec, cache_dir)

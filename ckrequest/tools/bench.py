@@ -1,0 +1,120 @@
+"""Benchmarks of ck-request itself (`make bench`): ratios measured side by side in one run.
+
+    python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
+    python -m ckrequest.tools.bench scoreboard [--points 10000] [--rounds 3]
+    python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
+
+prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
+session and the same inputs, alternating the two in rounds so machine noise hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..backends import backend_class
+from ..models.model_info import ModelInfo
+from ..run.config import RunConfig
+from ..run.harness import measure_queries
+
+TARGET_RATIO = 1.03
+
+
+def _synthetic_mobilenet(folder: Path) -> Path:
+    from ..zoo.build import build_model
+    from ..zoo.canonical import ModelSpec
+
+    return build_model("onnx", "fp32", ModelSpec("mobilenet-v1", "synthetic", 1.0, 224, 1), folder)
+
+
+def bare_loop(session, input_name: str, inputs: list[np.ndarray], queries: int) -> list[float]:
+    """The reference: InferenceSession.run in a plain loop, timed the same way."""
+    clock = time.perf_counter_ns
+    latencies = []
+    for k in range(queries):
+        feed = {input_name: inputs[k % len(inputs)]}
+        t0 = clock()
+        session.run(None, feed)
+        latencies.append((clock() - t0) / 1e9)
+    return latencies
+
+
+def harness_overhead(info_path: Path, rounds: int, queries: int, threads: int) -> float:
+    info = ModelInfo.load(info_path)
+    backend = backend_class("onnxruntime")(info.model_path(info_path), info, threads)
+    session = backend._session  # the very same session: only the calling code differs
+    input_name = session.get_inputs()[0].name
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal(info.preprocessing.input_shape(1)).astype(np.float32) for _ in range(8)]
+    prepared = [backend.prepare(x) for x in inputs]
+    config = RunConfig(warmup=0, min_queries=queries, min_duration_s=0.0)
+    bare_loop(session, input_name, inputs, 20)  # warm-up for both
+    ours, bare = [], []
+    print(f"model {info.design_name} ({info.arch}, {info.precision}), {queries} queries x {rounds} rounds, "
+          f"threads={threads or 'default'}")
+    print(f"{'round':>5}  {'harness p50 ms':>15}  {'bare run p50 ms':>15}  {'ratio':>6}")
+    for r in range(rounds):
+        first, second = ("harness", "bare") if r % 2 == 0 else ("bare", "harness")
+        results = {}
+        for which in (first, second):
+            if which == "harness":
+                results[which] = _harness_latencies(backend, prepared, config)
+            else:
+                results[which] = bare_loop(session, input_name, inputs, queries)
+        ours += results["harness"]
+        bare += results["bare"]
+        h, b = statistics.median(results["harness"]), statistics.median(results["bare"])
+        print(f"{r + 1:>5}  {h * 1e3:>15.4f}  {b * 1e3:>15.4f}  {h / b:>6.3f}")
+    ratio = statistics.median(ours) / statistics.median(bare)
+    verdict = "meets" if ratio <= TARGET_RATIO else "misses"
+    print(f"overall median latency: harness {statistics.median(ours) * 1e3:.4f} ms, bare "
+          f"{statistics.median(bare) * 1e3:.4f} ms, ratio {ratio:.3f} ({verdict} the target <= {TARGET_RATIO})")
+    return ratio
+
+
+def _harness_latencies(backend, prepared, config: RunConfig) -> list[float]:
+    measurement, _ = measure_queries(backend, prepared, config)
+    return list(measurement.samples_s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ckrequest.tools.bench")
+    sub = parser.add_subparsers(dest="what", required=True)
+    over = sub.add_parser("harness-overhead", help="harness median latency / bare InferenceSession.run")
+    over.add_argument("--model-info", help="model-info.json of an installed ONNX model "
+                                           "(default: a synthetic MobileNet-v1 1.0/224 built here)")
+    over.add_argument("--rounds", type=int, default=7)
+    over.add_argument("--queries", type=int, default=200)
+    over.add_argument("--threads", type=int, default=0)
+    frameworks = sub.add_parser("frameworks", help="every framework: MobileNet-v1 and ResNet-50, batch 1 and 32")
+    frameworks.add_argument("--frameworks", default="", help="comma-separated subset (default: all)")
+    frameworks.add_argument("--seconds", type=float, default=3.0, help="minimum timed seconds per run")
+    frameworks.add_argument("--rounds", type=int, default=3, help="rounds of the benchmark_app comparison")
+    board = sub.add_parser("scoreboard", help="scoreboard over synthetic points / the 2 s budget")
+    board.add_argument("--points", type=int, default=10_000)
+    board.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.what == "frameworks":
+        from .bench_frameworks import main as frameworks_bench
+
+        return frameworks_bench([f for f in args.frameworks.split(",") if f], args.seconds, args.rounds)
+    if args.what == "scoreboard":
+        from .bench_scoreboard import run as scoreboard_bench
+
+        scoreboard_bench(args.points, args.rounds)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
+        harness_overhead(info_path, args.rounds, args.queries, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
