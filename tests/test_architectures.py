@@ -82,7 +82,10 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-@pytest.fixture(scope="module", params=TAGS)
+LARGE = ("resnet-50", "inception-v3", "vgg16", "alexnet")  # seconds to build each: in the slow lane
+
+
+@pytest.fixture(scope="module", params=[pytest.param(t, marks=pytest.mark.slow) if t in LARGE else t for t in TAGS])
 def built(request: pytest.FixtureRequest) -> Built:
     """One architecture at a time, built once (VGG16 is 550 MB) and dropped before the next."""
     start = time.perf_counter()

@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import make_world
 
 BARE_RUN = ("run", "program:request-onnxruntime-classification", "--quiet")
@@ -125,6 +127,7 @@ def test_a_record_killed_midway_is_named_repaired_and_its_lock_cleared(ck_world)
     assert "ck-request: replay of experiment:" in replay.stdout and "ratio" in replay.stdout
 
 
+@pytest.mark.ck
 def test_runs_leave_no_folder_behind(tmp_path):
     """Each run works in a folder of its own (in the temporary folder), removed when the ck process ends."""
     world = make_world(tmp_path)

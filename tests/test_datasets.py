@@ -24,7 +24,7 @@ def test_imagenet_format_folder_reads(tmp_path):
 
 
 def test_sample_photos_install_with_accepted_labels(tmp_path):
-    val = install_sample_photos(REPO_ROOT / "package/dataset-sample-photos/val.txt", tmp_path / "photos", SKIMAGE_DATA)
+    val = install_sample_photos(REPO_ROOT / "dataset/sample-photos/val.txt", tmp_path / "photos", SKIMAGE_DATA)
     data = load_dataset(val.parent)
     by_name = {image.path.name: image for image in data.images}
     assert by_name["chelsea.png"].labels == (281, 282, 285)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from ckrequest.results.reader import ResultPoint, SkippedEntry, iter_points, samples
+import pytest
+
+from ckrequest.results.entry import RecordedPoint, repetition_values
+from ckrequest.results.reader import ResultPoint, SkippedEntry, iter_points
 
 from builders import original_meta, original_point, our_point, write_experiment
 
@@ -20,7 +23,7 @@ def test_original_entry_takes_its_names_and_platform_figures_from_the_entry_meta
                      meta, tags=("request", "caffe"))
     (point,), skipped = read(tmp_path)
     assert skipped == []
-    assert (point.model_arch, point.model_precision, point.plat_name) == ("resnet50", "int8", "HiKey960 (HiKey960)")
+    assert (point.model_arch, point.model_precision, point.plat_name) == ("resnet-50", "int8", "HiKey960 (HiKey960)")
     assert point.library_name.startswith("BVLC Caffe framework")
     assert (point.platform_price, point.platform_peak_power, point.platform_price_date) == (800, 105, "20180101")
     assert point.inference_latency == 0.04  # the median over the repetitions
@@ -33,10 +36,21 @@ def test_original_entry_takes_its_names_and_platform_figures_from_the_entry_meta
 def test_rerun_copies_beyond_the_recorded_repetitions_are_dropped(tmp_path):
     flat = original_point([0.01, 0.02, 0.09], rerun_copies=2, reps=3)
     assert len(flat["##characteristics#run#inference_latency#all"]) == 6
-    assert samples(flat, "inference_latency", 3) == [0.01, 0.02, 0.09]
+    assert repetition_values(flat, "inference_latency") == [0.01, 0.02, 0.09]
     write_experiment(tmp_path, "rerun", {"p": flat}, original_meta())
     (point,), _ = read(tmp_path)
     assert point.inference_latency == 0.02 and point.statistical_repetitions == 3
+
+
+def test_a_point_recorded_twice_holds_both_runs_for_the_board_and_for_validate(tmp_path):
+    """CK appends the second run's repetitions: 3 + 3 values, statistical_repetitions 3."""
+    flat = our_point(**{"##characteristics#run#latency_p50_s#all": [0.01, 0.011, 0.012, 0.02, 0.021, 0.022],
+                        "##characteristics#run#inference_latency#all": [0.01, 0.011, 0.012, 0.02, 0.021, 0.022]})
+    write_experiment(tmp_path, "twice", {"p": flat})
+    (point,), _ = read(tmp_path)
+    validated = RecordedPoint("test:twice", "p", flat)
+    assert point.statistical_repetitions == 6 == validated.repetitions == len(validated.values("inference_latency"))
+    assert point.inference_latency == pytest.approx(0.016)  # the median of all six
 
 
 def test_latency_counts_only_at_batch_one(tmp_path):
@@ -70,6 +84,7 @@ def test_our_points_carry_their_names_as_features(tmp_path):
                                                        library="tflite 2.3")}, meta={"model_precision": "fp16"})
     (point,), _ = read(tmp_path)
     assert (point.model_arch, point.model_precision, point.library_name) == ("efficientnet-lite0", "int8", "tflite 2.3")
+    assert point.accuracy_dataset == "imagenet"  # our_point says ImageNet
     assert point.cpu_threads == 2 and point.accuracy_top1 == 0.75 and not point.validated
 
 
@@ -104,3 +119,25 @@ def test_malformed_entries_are_reported_by_name_and_the_rest_still_read(tmp_path
     assert "no result keys" in reasons["no-results"]
     assert "inference_latency is not a number: 'fast'" in reasons["not-a-number"]
     assert "unreadable .cm/meta.json" in reasons["bad-meta"]
+
+
+def test_architecture_names_are_one_vocabulary_for_ours_and_the_originals(tmp_path):
+    write_experiment(tmp_path, "validated-caffe", {"c": original_point([0.03] * 3)},
+                     original_meta(model_design_name="Caffe model (net and weights) (resnet50, fp32) fp32"))
+    write_experiment(tmp_path, "ours", {"p": our_point(arch="resnet-50")})
+    write_experiment(tmp_path, "vta", {"v": original_point([0.5] * 3)},
+                     original_meta(model_design_name="VTA model (net and weights) (resnet 18, int8, 20180404)"))
+    points, _ = read(tmp_path)
+    assert {p.entry: p.model_arch for p in points} == {"validated-caffe": "resnet-50", "ours": "resnet-50",
+                                                       "vta": "resnet-18"}
+
+
+def test_accuracy_says_on_which_data_set_and_how_many_images(tmp_path):
+    write_experiment(tmp_path, "photos", {"p": our_point(**{
+        "##features#meta#dataset_species#min": "sample-photos", "##characteristics#run#accuracy_images#all": [4] * 3})})
+    write_experiment(tmp_path, "validated-imagenet", {"c": original_point([0.03] * 3, top1=0.7)}, original_meta())
+    points = {p.entry: p for p in read(tmp_path)[0]}
+    assert (points["photos"].accuracy_dataset, points["photos"].smoke_test) == ("sample-photos", True)
+    assert points["photos"].accuracy_group == "sample-photos (smoke test)"
+    original = points["validated-imagenet"]
+    assert (original.accuracy_dataset, original.smoke_test) == ("imagenet", False)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ckrequest.backends import available_backends, backend_class
+from ckrequest.backends.base import BackendOptions
 from ckrequest.ck.program import run_and_report
 from ckrequest.datasets import LabelledImage, load_dataset
 from ckrequest.datasets.cache import iter_chunks, load_chunk
@@ -52,7 +53,7 @@ def test_query_batches_cover_every_image_and_wrap():
 def test_measure_queries_honours_min_queries_and_duration(tiny):
     info_path, _ = tiny
     info = ModelInfo.load(info_path)
-    backend = backend_class("onnxruntime")(info.model_path(info_path), info, threads=1)
+    backend = backend_class("onnxruntime")(info.model_path(info_path), info, BackendOptions(threads=1))
     prepared = [backend.prepare(np.zeros((1, 3, 32, 32), np.float32) + k) for k in range(3)]
     m, first = harness.measure_queries(backend, prepared, RunConfig(min_queries=50, min_duration_s=0, warmup=2))
     assert m.latency.count == 50 and len(first) == 3 and m.warmup_queries == 2

@@ -19,15 +19,15 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .base import Backend, BackendDescription
+from .base import NO_OPTIONS, Backend, BackendDescription
 
 
 class NumpyBackend(Backend):
     name = "numpy"
     formats = ("onnx",)
 
-    def __init__(self, model_path, info, threads=0):
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path, info, options=NO_OPTIONS):
+        super().__init__(model_path, info, options)
         weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(model_path)).graph.initializer}
         self.conv, self.dense = weights["conv"], weights["dense"]
 

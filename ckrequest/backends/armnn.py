@@ -9,7 +9,6 @@ parser keeps the model's batch of 1, so a larger batch runs as that many inferen
 from __future__ import annotations
 
 import logging
-import os
 import re
 import tempfile
 from collections import Counter
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 PREFERENCES = ("CpuAcc", "GpuAcc", "CpuRef")
 BACKENDS_VAR = "CK_ENV_LIB_ARMNN_BACKENDS"  # the folder of Arm NN's dynamic backends (Arm_CpuRef_backend.so)
@@ -54,8 +53,8 @@ class ArmnnBackend(Backend):
     name = "armnn"
     formats = ("tflite",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
         ann = self._ann = _import_pyarmnn()
         require_model(self.model_path, "tflite")
         if info.precision != "fp32":
@@ -79,7 +78,7 @@ class ArmnnBackend(Backend):
 
     def _options(self) -> Any:
         options = self._ann.CreationOptions()
-        backends = os.environ.get(BACKENDS_VAR, "")
+        backends = self.options.get(BACKENDS_VAR)
         if backends:
             options.m_DynamicBackendsPath = backends
         return options
@@ -89,7 +88,7 @@ class ArmnnBackend(Backend):
         spec = self._runtime.GetDeviceSpec()
         available = [str(b) for b in spec.GetSupportedBackends()]
         if not available:
-            folder = os.environ.get(BACKENDS_VAR, "")
+            folder = self.options.get(BACKENDS_VAR)
             raise RequestError("Arm NN", f"found no backend (dynamic backends folder {BACKENDS_VAR}={folder!r})",
                                "reinstall it: ck install package:lib-armnn --quiet")
         try:
@@ -120,10 +119,11 @@ class ArmnnBackend(Backend):
         main = self._layers.most_common(1)[0][0]
         note = " (Arm NN's reference backend: CpuAcc/GpuAcc, the Arm Compute Library, are not available here)" \
             if main == "CpuRef" else ""
-        version = os.environ.get(VERSION_VAR, "") or f"pyarmnn {self._ann.__version__}"
+        version = self.options.get(VERSION_VAR) or f"pyarmnn {self._ann.__version__}"
         return BackendDescription(library="armnn", version=version, device=f"{main}{note}",
                                   threads=1 if main == "CpuRef" else self.threads,
-                                  details={"layers_per_backend": dict(self._layers), "preferences": list(PREFERENCES),
+                                  details={"armnn_backend": main, "armnn_layers_per_backend": dict(self._layers),
+                                           "preferences": list(PREFERENCES),
                                            "pyarmnn_api": self._ann.__version__, "parser": "TfLiteParser",
                                            "batch": "images run one by one (the parser keeps batch 1)"})
 

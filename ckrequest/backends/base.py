@@ -7,12 +7,30 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """What a backend is asked to run with: the threads, and the run's other settings by name.
+
+    ``settings`` holds the run variables RunConfig does not declare itself (``CK_REQUEST_OV_HINT``)
+    and the variables of the run's CK dependencies (``CK_ENV_TVM_TUNING_DB``): a backend reads its
+    own there, never in ``os.environ``, so what it ran with is what the harness gave it."""
+
+    threads: int = 0
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        return str(self.settings.get(name, "")).strip() or default
+
+
+NO_OPTIONS = BackendOptions()
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,8 @@ class BackendDescription:
     version: str  # e.g. "1.32.0"
     device: str  # the execution provider / backend used, e.g. "CPUExecutionProvider"
     threads: int  # intra-op threads in effect (0 = framework default)
+    # what else the backend ran with; the keys results/schema.py declares are recorded with the point,
+    # the rest (paths of this machine, notes) only shown
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -41,10 +61,11 @@ class Backend(ABC):
     name: str = ""
     formats: tuple[str, ...] = ()
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
         self.model_path = Path(model_path)
         self.info = info
-        self.threads = threads
+        self.options = options
+        self.threads = options.threads
 
     @abstractmethod
     def prepare(self, batch: np.ndarray) -> Any: ...

@@ -9,15 +9,16 @@ from typing import Any
 import numpy as np
 
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 
 class MxnetBackend(Backend):
     name = "mxnet"
     formats = ("mxnet",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
+        threads = self.threads
         if threads:  # MXNet reads its thread count when it is imported
             os.environ["OMP_NUM_THREADS"] = os.environ["MXNET_CPU_WORKER_NTHREADS"] = str(threads)
         mx = self._mx = import_framework("mxnet", "lib-mxnet")
@@ -39,7 +40,7 @@ class MxnetBackend(Backend):
 
     def describe(self) -> BackendDescription:
         return BackendDescription(library="mxnet", version=self._mx.__version__, device="CPU (MKLDNN)",
-                                  threads=self.threads, details={"hybridized": True})
+                                  threads=self.threads, details={"backend_hybridized": True})
 
 
 BACKEND = MxnetBackend

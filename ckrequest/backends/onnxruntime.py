@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 
 class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
     formats = ("onnx",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
+        threads = self.threads
         ort = self._ort = import_framework("onnxruntime", "lib-onnxruntime")
         require_model(self.model_path, "onnx")
         options = ort.SessionOptions()
@@ -42,7 +43,8 @@ class OnnxRuntimeBackend(Backend):
     def describe(self) -> BackendDescription:
         return BackendDescription(library="onnxruntime", version=self._ort.__version__,
                                   device=self._session.get_providers()[0], threads=self.threads,
-                                  details={"graph_optimization": "ORT_ENABLE_ALL", "inter_op_threads": 1})
+                                  details={"backend_graph_optimization": "ORT_ENABLE_ALL",
+                                           "backend_inter_op_threads": 1})
 
 
 BACKEND = OnnxRuntimeBackend

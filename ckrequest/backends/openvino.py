@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 HINTS = ("LATENCY", "THROUGHPUT")
 
@@ -19,15 +18,15 @@ class OpenvinoBackend(Backend):
     name = "openvino"
     formats = ("openvino",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
         ov = self._ov = import_framework("openvino", "lib-openvino")
         require_model(self.model_path, "openvino")
-        self._hint = os.environ.get("CK_REQUEST_OV_HINT", "LATENCY").strip().upper() or "LATENCY"
+        self._hint = options.get("CK_REQUEST_OV_HINT", "LATENCY").upper()
         if self._hint not in HINTS:
             raise RequestError(f"run variable CK_REQUEST_OV_HINT={self._hint!r}", f"is not one of {HINTS}",
                                "pass --env.CK_REQUEST_OV_HINT=LATENCY or THROUGHPUT")
-        self._streams = os.environ.get("CK_REQUEST_OV_STREAMS", "").strip()
+        self._streams = options.get("CK_REQUEST_OV_STREAMS")
         self._core = ov.Core()
         try:
             self._model = self._core.read_model(str(self.model_path))
@@ -60,11 +59,11 @@ class OpenvinoBackend(Backend):
         return self._request.get_output_tensor(0).data.copy()
 
     def describe(self) -> BackendDescription:
-        details = {"performance_hint": self._hint}
+        details = {"backend_performance_hint": self._hint}
         if self._compiled is not None:
-            details["streams"] = str(self._compiled.get_property("NUM_STREAMS"))
-            details["inference_threads"] = str(self._compiled.get_property("INFERENCE_NUM_THREADS"))
-            details["inference_precision"] = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
+            details["backend_streams"] = str(self._compiled.get_property("NUM_STREAMS"))
+            details["backend_inference_threads"] = str(self._compiled.get_property("INFERENCE_NUM_THREADS"))
+            details["backend_inference_precision"] = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
         return BackendDescription(library="openvino", version=self._ov.get_version().split("-")[0], device="CPU",
                                   threads=self.threads, details=details)
 

@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 
 class TensorflowBackend(Backend):
     name = "tensorflow"
     formats = ("tf",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
+        threads = self.threads
         tf = self._tf = import_framework("tensorflow", "lib-tensorflow")
         require_model(self.model_path, "tf")
         self._threading = "applied"
@@ -44,7 +45,8 @@ class TensorflowBackend(Backend):
     def describe(self) -> BackendDescription:
         return BackendDescription(library="tensorflow", version=self._tf.__version__, device="CPU",
                                   threads=self.threads,
-                                  details={"signature": "serving_default", "threading": self._threading})
+                                  details={"backend_signature": "serving_default",
+                                           "backend_threading": self._threading})
 
 
 BACKEND = TensorflowBackend

@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 
 class TfliteBackend(Backend):
     name = "tflite"
     formats = ("tflite",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
+        threads = self.threads
         litert = import_framework("ai_edge_litert.interpreter", "lib-litert")
         self._version = getattr(import_framework("ai_edge_litert", "lib-litert"), "__version__", "")
         require_model(self.model_path, "tflite")
@@ -62,7 +63,7 @@ class TfliteBackend(Backend):
     def describe(self) -> BackendDescription:
         return BackendDescription(library="ai-edge-litert", version=self._version, device="CPU (XNNPACK)",
                                   threads=self.threads,
-                                  details={"input_dtype": str(np.dtype(self._input["dtype"]))})
+                                  details={"backend_input_dtype": str(np.dtype(self._input["dtype"]))})
 
 
 BACKEND = TfliteBackend

@@ -25,7 +25,7 @@ from .. import atomic, places
 from ..digest import file_sha256
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
-from .base import Backend, BackendDescription, import_framework, load_error, require_model
+from .base import NO_OPTIONS, Backend, BackendDescription, BackendOptions, import_framework, load_error, require_model
 
 CACHE_VAR = "CK_REQUEST_TVM_CACHE"  # overrides $CK_TOOLS/request-tvm-cache
 TUNING_DB_VAR = "CK_ENV_TVM_TUNING_DB"  # set by the env entry of a tvm-tuning package
@@ -107,8 +107,9 @@ class TvmBackend(Backend):
     name = "tvm"
     formats = ("onnx",)
 
-    def __init__(self, model_path: Path, info: ModelInfo, threads: int = 0) -> None:
-        super().__init__(model_path, info, threads)
+    def __init__(self, model_path: Path, info: ModelInfo, options: BackendOptions = NO_OPTIONS) -> None:
+        super().__init__(model_path, info, options)
+        threads = self.threads
         if threads:  # read by TVM's thread pool when it starts, at the first run
             os.environ["TVM_NUM_THREADS"] = str(threads)
         self._tvm = import_framework("tvm", "lib-tvm")
@@ -127,7 +128,7 @@ class TvmBackend(Backend):
 
     def _tuning_database(self) -> TuningDatabase | None:
         """The installed database if it was tuned for this model and this target, else none (and why)."""
-        folder = os.environ.get(TUNING_DB_VAR, "")
+        folder = self.options.get(TUNING_DB_VAR)
         if not folder:
             return None
         database = TuningDatabase.load(Path(folder))
@@ -197,15 +198,15 @@ class TvmBackend(Backend):
     def describe(self) -> BackendDescription:
         cpu = self._target.attrs["mcpu"]
         tuned = self._applies(self._shape[0]) if self._shape else self._database is not None
-        details = {"target": str(self._target), "tuned": tuned, "from_cache": self._from_cache,
+        details = {"backend_target": str(self._target), "tvm_tuned": tuned, "tvm_from_cache": self._from_cache,
                    "compile_seconds": round(self._compile_seconds, 3), "precision": self.info.precision,
-                   "runtime_threads": int(self._tvm.get_global_func("runtime.NumThreads")())}
+                   "backend_inference_threads": int(self._tvm.get_global_func("runtime.NumThreads")())}
         if self._library:
             details.update(library=str(self._library), tensor_dtypes=self._build.get("tensor_dtypes", []))
         if tuned:
-            details.update(tuning_database=str(self._database.folder), tuning_trials=self._database.trials)
+            details.update(tuning_database=str(self._database.folder), tvm_tuned_trials=self._database.trials)
         elif self._untuned_because:
-            details["untuned_because"] = self._untuned_because
+            details["tvm_untuned_because"] = self._untuned_because
         return BackendDescription(library="apache-tvm", version=self._tvm.__version__,
                                   device=f"CPU (llvm -mcpu={cpu}{', tuned' if tuned else ', untuned'})",
                                   threads=self.threads, details=details)

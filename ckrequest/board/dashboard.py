@@ -18,7 +18,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from ..results.schema import METRICS
+from ..results.schema import ACCURACY_KEYS, AXES
 from .scoreboard import Board, board_json
 
 COLOUR_BY = (("library_name", "library"), ("platform", "platform"), ("model_precision", "precision"),
@@ -46,8 +46,10 @@ def page_data(board: Board, repos: list[str]) -> dict[str, Any]:
     return {
         "x": {"key": board.x.key, "better": board.x.better},
         "y": {"key": board.y.key, "better": board.y.better},
-        "metrics": [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better, "log": m.log,
-                     "scale": m.scale} for m in METRICS],
+        "metrics": [{"key": m.name, "label": m.label, "unit": m.unit, "better": m.better, "log": m.log,
+                     "scale": m.scale} for m in AXES],
+        "accuracy_keys": list(ACCURACY_KEYS),
+        "accuracy_view": board.accuracy.describe(),
         "colour_by": [{"key": key, "label": label} for key, label in COLOUR_BY],
         "points": board_json(board),
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in board.skipped],

@@ -8,26 +8,61 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import RequestError
-from ..results.reader import ResultPoint
+from ..models.names import canonical_arch
+from ..results.reader import ResultPoint, dataset_name
+
+DEFAULT_ACCURACY_DATASET = "imagenet"  # accuracies rank against ImageNet-scale ones unless --dataset says
+
+
+@dataclass(frozen=True)
+class AccuracyView:
+    """Which accuracies a frontier compares: those measured on one data set, smoke tests only if asked."""
+
+    dataset: str = DEFAULT_ACCURACY_DATASET
+    smoke_tests: bool = False
+
+    def ranks(self, point: ResultPoint) -> bool:
+        return point.accuracy_dataset == self.dataset and (self.smoke_tests or not point.smoke_test)
+
+    def describe(self) -> str:
+        return self.dataset + ("" if self.smoke_tests else " (ImageNet-scale sets: 500 images or more)"
+                               if self.dataset == DEFAULT_ACCURACY_DATASET else " (500 images or more)")
+
+
+DEFAULT_VIEW = AccuracyView()
 
 
 @dataclass(frozen=True)
 class Filters:
     tags: tuple[str, ...] = ()  # the entry carries every one of them
-    model: str = ""  # substring of the model's architecture or description
+    model: str = ""  # the architecture (any of its names: resnet50, ResNet-50) or a part of the description
     library: str = ""
     platform: str = ""  # substring of the platform alias, its name, plat_name or cpu_name
     precision: str = ""  # fp32 / fp16 / int8, exactly
+    dataset: str = ""  # the data set the points ran on (imagenet, sample-photos); its accuracies rank together
 
     def keep(self, point: ResultPoint) -> bool:
+        if self == NO_FILTERS:
+            return True
+
         def has(needle: str, *texts: str) -> bool:
             return not needle or any(needle.lower() in t.lower() for t in texts)
 
+        arch = canonical_arch(self.model)
         return (set(self.tags) <= set(point.tags)
-                and has(self.model, point.model_arch, point.model_design_name)
+                and ((arch and arch == point.model_arch) or has(self.model, point.model_arch, point.model_design_name))
                 and has(self.library, point.library_name)
                 and has(self.platform, point.platform, point.platform_name, point.plat_name, point.cpu_name)
-                and (not self.precision or self.precision.lower() == point.model_precision.lower()))
+                and (not self.precision or self.precision.lower() == point.model_precision.lower())
+                and (not self.dataset or dataset_name(self.dataset) == dataset_name(point.dataset_species)))
+
+    def accuracy_view(self) -> AccuracyView:
+        if self.dataset:
+            return AccuracyView(dataset_name(self.dataset), smoke_tests=True)
+        return DEFAULT_VIEW
+
+
+NO_FILTERS = Filters()
 
 
 def check_results_repo(path: Path) -> None:

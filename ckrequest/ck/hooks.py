@@ -14,6 +14,9 @@ from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
 from . import recording as ck_recording
 
 FAILED_RUN_EXIT = 2
+# what the pre-process hook sets for one run; CK reads the timer file XOPENME_TIME_FILE names, if set, when
+# the run ends (it took the name before the run), and the post-process hook takes both out again
+RUN_ENV = (RUN_DIR_VAR, "XOPENME_TIME_FILE")
 
 
 def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +30,7 @@ def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
         ck_recording.install(kernel)
         _watch_replay(kernel)
     run_dir = Path(tempfile.mkdtemp(prefix="ck-request-run-"))
-    return {"return": 0, "new_env": {RUN_DIR_VAR: str(run_dir), "XOPENME_TIME_FILE": str(run_dir / TIMER_FILE)}}
+    return {"return": 0, "new_env": dict(zip(RUN_ENV, (str(run_dir), str(run_dir / TIMER_FILE))))}
 
 
 def _open_point(target: replay_summary.ReplayTarget) -> RecordedPoint:
@@ -52,7 +55,10 @@ def ck_postprocess(i: dict[str, Any]) -> dict[str, Any]:
     harness failed it wrote no file: CK 2.6.4 would then carry on and exit 0, so we stop the
     whole `ck` command here with a non-zero status, before anything is recorded.
     """
-    run_dir = Path((i.get("env") or {}).get(RUN_DIR_VAR) or Path.cwd())
+    env = i.get("env") if isinstance(i.get("env"), dict) else {}
+    run_dir = Path(env.get(RUN_DIR_VAR) or Path.cwd())
+    for name in RUN_ENV:  # CK records its env as the point's choices: a folder of this run is not one of them
+        env.pop(name, None)
     ck_recording.add_run(run_dir)
     path = run_dir / REQUEST_FILE
     try:

@@ -16,7 +16,8 @@ from .. import atomic, places
 from ..run.config import RunConfig
 from .writer import entry_files, stable_uid
 
-RUN_VARS = {RunConfig.env_name(f.name): f.default for f in fields(RunConfig)}  # the defaults, declared there
+RUN_VARS = {RunConfig.env_name(f.name): f.default for f in fields(RunConfig)  # the defaults, declared there
+            if f.name != "backend_settings"}
 REGISTERED_PYTHON = "$<<CK_ENV_COMPILER_PYTHON_FILE>>$"
 RUN_PY = '''"""Run script of a request-<framework>-classification program: CK calls it from the program's folder.
 

@@ -13,12 +13,14 @@ The programs' pre-process hook installs, once per process, a guard around the ke
 - when CK records a point (``experiment add``), the entry's meta names the scenario module (so
   ``ck replay`` compares the keys module request.asplos18 declares, as for the original ReQuEST
   entries), and afterwards the runs' sidecar files are written next to the point:
-  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes).
+  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes) and
+  ``ckp-<point>.latencies-<subpoint>.json.gz`` (every timed query of every repetition).
 """
 
 from __future__ import annotations
 
 import atexit
+import gzip
 import json
 import os
 import shutil
@@ -27,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import SCENARIO_MODULE_UID, atomic
-from ..results.predictions import predictions_path
-from ..results.writer import PREDICTIONS_FILE, TIMER_FILE
+from ..results.entry import sidecar_path
+from ..results.writer import LATENCIES_FILE, PREDICTIONS_FILE, TIMER_FILE
 
 EXPERIMENT_MODULE = ("experiment", "bc0409fb61f0aa82")  # CK's modules, by alias and UID
 VARIATION_MODULE = ("math.variation", "d3b13388e6152da7")
@@ -106,15 +108,23 @@ def _load(path: Path) -> Any:
 
 
 def write_sidecars(entry: Path, point: str, sub_point: int) -> list[Path]:
-    """The per-image predictions of the runs behind the point just recorded, next to it."""
+    """What the runs behind the point just recorded kept besides CK's keys, next to the point:
+    the per-image predictions (of the last run) and every run's per-query latencies."""
     written = []
     predictions = [p for p in (_load(run / PREDICTIONS_FILE) for run in _runs) if p]
     if predictions and point:
         last = predictions[-1]
         data = {**last, "repetitions": len(predictions),
                 "same_in_every_repetition": all(p.get("images") == last.get("images") for p in predictions)}
-        path = predictions_path(entry, point, sub_point)
+        path = sidecar_path(entry, point, "predictions", sub_point)
         atomic.write_text(path, json.dumps(data, indent=1) + "\n")
+        written.append(path)
+    latencies = [p for p in (_load(run / LATENCIES_FILE) for run in _runs) if p]
+    if latencies and point:
+        data = {"version": 1, "unit": "ns", "batch_size": latencies[-1].get("batch_size"),
+                "repetitions": [p.get("latencies", []) for p in latencies]}
+        path = sidecar_path(entry, point, "latencies", sub_point)
+        atomic.write_bytes(path, gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0))
         written.append(path)
     forget_runs()
     return written

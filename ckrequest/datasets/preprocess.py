@@ -6,9 +6,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from ..errors import RequestError
 
@@ -64,25 +64,29 @@ class Preprocessing:
         return (batch, 3, r, r) if self.layout == "NCHW" else (batch, r, r, 3)
 
 
-_RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
+def _pil() -> Any:
+    """Pillow, imported when an image is decoded (the boards read model descriptions without it)."""
+    from PIL import Image
+
+    return Image
 
 
-def decode_rgb(path: str | Path) -> Image.Image:
+def decode_rgb(path: str | Path) -> Any:
     """Open an image file as 8-bit RGB, or raise a one-line error naming the file."""
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        with _pil().open(path) as image:
             image.load()
             return image.convert("RGB")
     except FileNotFoundError:
         raise RequestError(f"image not found: {path}", "the data set lists a file that does not exist",
                            "reinstall the data set package or fix its val.txt") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except (OSError, SyntaxError, ValueError) as err:  # PIL's UnidentifiedImageError is an OSError
         raise RequestError(f"unreadable image: {path}", f"it cannot be decoded ({err})",
                            "replace the file or remove it from the data set's val.txt") from None
 
 
-def resize_and_crop(image: Image.Image, spec: Preprocessing) -> Image.Image:
+def resize_and_crop(image: Any, spec: Preprocessing) -> Any:
     """Resize the short side to resolution/crop_fraction, then cut the centre square."""
     side = spec.resolution
     scaled_short = max(side, int(round(side / spec.crop_fraction)))
@@ -91,7 +95,8 @@ def resize_and_crop(image: Image.Image, spec: Preprocessing) -> Image.Image:
         new_size = (scaled_short, max(side, int(round(height * scaled_short / width))))
     else:
         new_size = (max(side, int(round(width * scaled_short / height))), scaled_short)
-    image = image.resize(new_size, _RESAMPLE[spec.interpolation])
+    resample = {"bilinear": _pil().Resampling.BILINEAR, "bicubic": _pil().Resampling.BICUBIC}[spec.interpolation]
+    image = image.resize(new_size, resample)
     left = (new_size[0] - side) // 2
     top = (new_size[1] - side) // 2
     return image.crop((left, top, left + side, top + side))

@@ -15,7 +15,7 @@ per second (2 x multiply-adds x images/s) / the platform's peak for the point's 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -159,7 +159,7 @@ def with_platform(point: ResultPoint, platform: Platform | None) -> ResultPoint:
     nominal += [k for k in derived if k == "percent_of_peak" or (platform is not None and platform.nominal)]
     if nominal:
         changes["nominal"] = tuple(sorted({*point.nominal, *nominal}))
-    return replace(point, **changes, **derived) if changes or derived else point
+    return point.updated(**changes, **derived) if changes or derived else point
 
 
 def attach_platforms(points: Iterable[ResultPoint], platforms: list[Platform]) -> list[ResultPoint]:

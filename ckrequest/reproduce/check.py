@@ -20,6 +20,7 @@ from .. import atomic, places
 from ..digest import cached_tree_sha256
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
+from ..results import schema
 from ..results.entry import META_FILE, PIPELINE_FILE, RecordedEntry, RecordedPoint, read_json
 from .portable import (
     MachineRoot,
@@ -33,14 +34,10 @@ from .portable import (
 )
 from .verdict_stats import MIN_REPETITIONS
 
-PERFORMANCE_CHARACTERISTICS = ("inference_throughput", "latency_p50_s", "latency_p90_s", "prediction_time_avg_s")
-ACCURACY_CHARACTERISTICS = ("accuracy_top1", "accuracy_top5", "accuracy_images",
-                            "accuracy_top1_correct", "accuracy_top5_correct")
-# weights, model_sha256, statistical_repetitions, library_name and the platform have checks of their own
-FEATURES = ("model_size", "batch_size", "threads", "dataset_size", "mode")
-META = ("model_precision", "model_design_name", "scenario_module_uoa", "dataset_species")
 PLATFORM_TEXT = ("cpu_name", "plat_name", "os_name")
 PLATFORM_COUNTS = ("cpu_cores", "cpu_threads", "memory_bytes")
+# these have checks of their own, with their own words
+OWN_CHECKS = ("weights", "model_sha256", "statistical_repetitions", "library_name", *PLATFORM_TEXT, *PLATFORM_COUNTS)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 VERSIONED_LIBRARY = re.compile(r"^\S+ \d")
 
@@ -72,19 +69,31 @@ def this_hostnames() -> tuple[str, ...]:
     return (name,) if name and name.lower() != "localhost" else ()
 
 
-def _missing(point: RecordedPoint, where: str) -> list[Problem]:
-    mode = point.feature("mode")
-    wanted = list(PERFORMANCE_CHARACTERISTICS) if mode != "accuracy" else []
-    if mode != "accuracy" and point.feature("batch_size") == 1:
-        wanted.append("inference_latency")
+def run_kinds(point: RecordedPoint) -> set[str]:
+    """What kind of run recorded the point, as results/schema.py names the runs that must record a key."""
+    kinds = {schema.EVERY}
+    if point.feature("mode") != "accuracy":
+        kinds.add(schema.PERFORMANCE)
+        if point.feature("batch_size") == 1:
+            kinds.add(schema.BATCH1)
     if point.feature("weights") not in (None, "", "synthetic"):
-        wanted += ACCURACY_CHARACTERISTICS
-    problems = [Problem(where, f"characteristic {key} missing", "record with ck-request's harness")
-                for key in wanted if not point.values(key)]
-    problems += [Problem(where, f"feature {key} missing", "record with ck-request's harness")
-                 for key in FEATURES if point.feature(key) in (None, "")]
-    problems += [Problem(where, f"name {key} missing", "record with ck-request's harness")
-                 for key in META if point.meta(key) in (None, "")]
+        kinds.add(schema.REAL_ACCURACY)
+    return kinds
+
+
+def _missing(point: RecordedPoint, where: str) -> list[Problem]:
+    """The keys the schema says this kind of run records."""
+    fix = "record with ck-request's harness"
+    problems = []
+    for key in schema.required_for(run_kinds(point)):
+        if key.name in OWN_CHECKS:
+            continue
+        if key.section == schema.CHARACTERISTIC:
+            missing = not point.values(key.name)
+        else:
+            missing = (point.feature if key.section == schema.FEATURE else point.meta)(key.name) in (None, "")
+        if missing:
+            problems.append(Problem(where, f"{key.section} {key.name} missing", fix))
     return problems
 
 

@@ -14,20 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import RequestError
+from ..results import schema
 from ..results.entry import RecordedPoint
 
-
-@dataclass(frozen=True)
-class Headline:
-    key: str
-    label: str
-    unit: str
-    scale: float
-
-
-HEADLINES = (Headline("latency_p50_s", "latency p50", "ms", 1e3), Headline("latency_p90_s", "latency p90", "ms", 1e3),
-             Headline("inference_throughput", "throughput", "img/s", 1.0),
-             Headline("accuracy_top1", "top-1", "%", 100.0), Headline("accuracy_top5", "top-5", "%", 100.0))
+HEADLINES = tuple(schema.BY_NAME[name] for name in ("latency_p50_s", "latency_p90_s", "inference_throughput",
+                                                     "accuracy_top1", "accuracy_top5"))
 
 
 @dataclass(frozen=True)
@@ -55,8 +46,8 @@ def _median(values: Sequence[float]) -> float | None:
 def summary_lines(original: RecordedPoint, replayed: Sequence[Mapping[str, Any]]) -> list[str]:
     rows = []
     for h in HEADLINES:
-        a = _median(original.values(h.key))
-        b = _median([float(r[h.key]) for r in replayed if isinstance(r.get(h.key), (int, float))])
+        a = _median(original.values(h.name))
+        b = _median([float(r[h.name]) for r in replayed if isinstance(r.get(h.name), (int, float))])
         if a is None and b is None:
             continue
         ratio = f"{b / a:.3f}" if a and b is not None else "-"

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
+from ..results import schema
 from ..results.entry import RecordedDependency, RecordedPoint
 from .verdict_stats import INCONCLUSIVE, NOT_REPRODUCED, MetricVerdict, judge_counts, judge_ratio, overall
 
 PLATFORM_IDENTITY = ("cpu_name", "plat_name", "cpu_cores", "cpu_threads")
-STACK_FEATURES = ("model_sha256", "batch_size", "threads", "mode", "weights")
+# what a stack is: the model, the settings, and every knob of the backend's effective configuration
+STACK_FEATURES = ("model_sha256", "batch_size", "threads", "mode", "weights",
+                  *(k.name for k in schema.of(schema.FEATURE) if k.name.startswith(("backend_", "tvm_", "armnn_"))))
 STACK_META = ("model_design_name", "model_precision", "dataset_species")
 WORKLOAD_DEPENDENCIES = ("model",)  # judged by the model's checksum, not by its package version
 PLATFORM_MARGIN = 3.0  # another CPU: within x4 (either way) the same stack cannot be told from a change
@@ -91,7 +94,8 @@ def _metric_meta(result: MetricResult) -> dict[str, Any]:
     out: dict[str, Any] = {"verdict": result.verdict.verdict, "reason": result.verdict.reason,
                            "original": list(result.original), "reproduced": list(result.reproduced)}
     if interval is not None:
-        out.update(ratio=interval.ratio, ci95=[interval.low, interval.high], noise_margin=result.verdict.margin)
+        out.update(ratio=interval.ratio, ci95=[interval.low, interval.high], noise_margin=result.verdict.margin,
+                   resampled=interval.samples, mann_whitney_p=interval.mann_whitney_p)
     return out
 
 
@@ -130,18 +134,28 @@ def compare_sides(original: RecordedPoint, reproduced: RecordedPoint,
     return Sides(tuple(platform), tuple(dict.fromkeys(environment)), tuple(stack), tuple(resolved))
 
 
+def _metric(name: str, kind: str) -> Metric:
+    return Metric(name, kind, schema.BY_NAME[name].unit)
+
+
 def performance_metrics(original: RecordedPoint, reproduced: RecordedPoint) -> list[Metric]:
-    """Batch-1 latency when both sides have it, else the per-query median; then the tail and throughput."""
-    candidates = ("inference_latency", "latency_p50_s")
-    both = [m for m in candidates if original.values(m) and reproduced.values(m)]
-    either = [m for m in candidates if original.values(m) or reproduced.values(m)]
-    latency = (both or either or ["inference_latency"])[0]
-    return [Metric(latency, "median", "ms"), Metric("latency_p90_s", "tail", "ms"),
-            Metric("inference_throughput", "mean", "img/s")]
+    """The schema's judged performance keys; batch-1 latency stands in for the per-query median when both
+    sides have it (beyond batch 1, the median query's latency)."""
+    metrics = []
+    for key in schema.KEYS:
+        if key.judged == "ratio" and key.name == "inference_latency":
+            candidates = ("inference_latency", "latency_p50_s")
+            both = [m for m in candidates if original.values(m) and reproduced.values(m)]
+            either = [m for m in candidates if original.values(m) or reproduced.values(m)]
+            metrics.append(_metric((both or either or ["inference_latency"])[0], "median"))
+        elif key.judged == "ratio":
+            metrics.append(_metric(key.name, "mean"))
+        elif key.judged == "tail":
+            metrics.append(_metric(key.name, "tail"))
+    return metrics
 
 
-ACCURACY_METRICS = (Metric("accuracy_top1_correct", "count", "images"),
-                    Metric("accuracy_top5_correct", "count", "images"))
+ACCURACY_METRICS = tuple(_metric(k.name, "count") for k in schema.KEYS if k.judged == "count")
 
 
 def interference(point: RecordedPoint, kind: str) -> float:
@@ -153,7 +167,8 @@ def interference(point: RecordedPoint, kind: str) -> float:
 
 
 def judge_performance(metric: Metric, original: RecordedPoint, reproduced: RecordedPoint, sides: Sides,
-                      tolerance: float, foreign_load_cores: float | None) -> MetricVerdict:
+                      tolerance: float, foreign_load_cores: float | None,
+                      queries: tuple[Sequence[float], Sequence[float]] | None = None) -> MetricVerdict:
     noise = max(interference(original, metric.kind), interference(reproduced, metric.kind))
     differs = []
     floor = 0.0
@@ -164,7 +179,7 @@ def judge_performance(metric: Metric, original: RecordedPoint, reproduced: Recor
         differs.append("dependency mismatch: " + "; ".join(sides.environment))
         floor = max(floor, ENVIRONMENT_MARGIN)
     verdict = judge_ratio(original.values(metric.name), reproduced.values(metric.name), tolerance, noise,
-                          foreign_load_cores, floor)
+                          foreign_load_cores, floor, queries if metric.kind == "median" else None)
     if not differs or verdict.verdict == NOT_REPRODUCED:
         return verdict
     return MetricVerdict(INCONCLUSIVE, f"{'; '.join(differs)} (within the x{1 + floor:g} that allows)",
@@ -188,14 +203,18 @@ def judge_accuracy(metric: Metric, original: RecordedPoint, reproduced: Recorded
 
 def validate_points(original: RecordedPoint, reproduced: RecordedPoint,
                     deps_original: Mapping[str, RecordedDependency], deps_reproduced: Mapping[str, RecordedDependency],
-                    tolerance: float, foreign_load_cores: float | None = None) -> Validation:
+                    tolerance: float, foreign_load_cores: float | None = None,
+                    queries: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] = ((), ())) -> Validation:
+    """``queries``: each side's per-query latencies, per repetition, where the entries kept them."""
     sides = compare_sides(original, reproduced, deps_original, deps_reproduced)
+    pooled = tuple([v for rep in side for v in rep] for side in queries)
+    both_queries = (pooled[0], pooled[1]) if pooled[0] and pooled[1] else None
     results = []
     for metric in performance_metrics(original, reproduced):
         a, b = original.values(metric.name), reproduced.values(metric.name)
         if not a and not b:
             continue
-        verdict = (judge_performance(metric, original, reproduced, sides, tolerance, foreign_load_cores)
+        verdict = (judge_performance(metric, original, reproduced, sides, tolerance, foreign_load_cores, both_queries)
                    if a and b else MetricVerdict(INCONCLUSIVE, "measured on one side only"))
         results.append(MetricResult(metric, a, b, verdict))
     for metric in ACCURACY_METRICS:

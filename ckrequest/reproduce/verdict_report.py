@@ -24,7 +24,8 @@ def _ratio(result: MetricResult) -> str:
     interval = result.verdict.interval
     if interval is None:
         return "-"
-    return f"{interval.ratio:.3f} [{interval.low:.3f}, {interval.high:.3f}]"
+    over = " q" if interval.samples == "queries" else ""  # the interval from every query, not per repetition
+    return f"{interval.ratio:.3f} [{interval.low:.3f}, {interval.high:.3f}]{over}"
 
 
 def rows(validation: Validation) -> list[tuple[str, ...]]:
@@ -50,5 +51,7 @@ def render(validation: Validation) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
         if k == 0:
             lines.append("  ".join("-" * w for w in widths) + "  ---")
+    if any(r.verdict.interval is not None and r.verdict.interval.samples == "queries" for r in validation.metrics):
+        lines.append("q: 95% interval from every timed query of every repetition (scipy bootstrap)")
     lines.append(f"verdict     {validation.verdict}")
     return "\n".join(for_terminal(line) for line in lines)

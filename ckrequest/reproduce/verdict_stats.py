@@ -1,16 +1,22 @@
 """The noise-aware test behind `ck validate`: is a reproduced metric the same as the recorded one?
 
-Each side gives one value per statistical repetition (each value is already a statistic over
-hundreds of queries). The test bootstraps a 95 % confidence interval of the ratio of medians
-(reproduced / original) and reads it against two bands around 1:
+The test takes a 95 % confidence interval of the ratio of medians (reproduced / original) from
+scipy's bootstrap (``scipy.stats.bootstrap``, percentile method, seeded): over every timed query
+of every repetition when both sides kept their per-query latencies (ckp-*.latencies-*.json.gz),
+else over the per-repetition values (each already a statistic over hundreds of queries). It reads
+the interval against two bands around 1:
 
 - REPRODUCED when the whole interval lies within the tolerance (5 % by default);
 - NOT REPRODUCED when the whole interval lies beyond the noise margin: the tolerance, or twice
-  the run-to-run spread seen on either side, or twice the interference seen inside the runs, or
-  the CPU load of other processes during the reproduction, whichever is largest;
+  the run-to-run spread of the repetitions on either side, or twice the interference seen inside
+  the runs, or the CPU load of other processes during the reproduction, or what the two sides'
+  differences allow (another CPU: x4), whichever is largest;
 - INCONCLUSIVE otherwise: the data cannot tell a change from noise.
 
-So a change is only called when it stands out of everything that moved while nothing changed.
+The query-level interval says how precisely each side's median is known; the margin says how far
+identical runs move apart, which queries of one run cannot tell. So a change is only called when
+it stands out of everything that moved while nothing changed. A Mann-Whitney U test of the two
+query samples (scipy.stats.mannwhitneyu) is recorded beside the verdict, as asv reports it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class RatioInterval:
     ratio: float  # median(reproduced) / median(original)
     low: float
     high: float
+    samples: str = "repetitions"  # what was resampled: "repetitions" or "queries"
+    mann_whitney_p: float | None = None  # two-sided, on the query samples
 
 
 @dataclass(frozen=True)
@@ -48,20 +56,37 @@ class MetricVerdict:
     margin: float = 0.0  # beyond 1 +/- margin (in ratio) a difference is called a change
 
 
+MAX_QUERIES = 4000  # per side: beyond this the interval is no tighter, only slower to resample
+
+
+def _subsample(values: np.ndarray, seed: int) -> np.ndarray:
+    if values.size <= MAX_QUERIES:
+        return values
+    return np.random.default_rng(seed).choice(values, MAX_QUERIES, replace=False)
+
+
 def bootstrap_ratio_of_medians(original: Sequence[float], reproduced: Sequence[float],
-                               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> RatioInterval:
-    """Percentile bootstrap of median(reproduced)/median(original), each side resampled on its own."""
-    a = np.asarray(original, dtype=float)
-    b = np.asarray(reproduced, dtype=float)
+                               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
+                               samples: str = "repetitions") -> RatioInterval:
+    """scipy's percentile bootstrap of median(reproduced)/median(original), each side resampled on its own."""
+    from scipy import stats
+
+    a = _subsample(np.asarray(original, dtype=float), seed)
+    b = _subsample(np.asarray(reproduced, dtype=float), seed + 1)
     if a.size == 0 or b.size == 0 or np.any(a <= 0) or np.any(b <= 0):
         raise ValueError("a ratio needs positive values on both sides")
-    rng = np.random.default_rng(seed)
-    med_a = np.median(a[rng.integers(0, a.size, size=(resamples, a.size))], axis=1)
-    med_b = np.median(b[rng.integers(0, b.size, size=(resamples, b.size))], axis=1)
-    ratios = med_b / med_a
-    tail = (1.0 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    return RatioInterval(float(np.median(b) / np.median(a)), float(low), float(high))
+    ratio = float(np.median(b) / np.median(a))
+    if np.ptp(a) == 0 and np.ptp(b) == 0:  # no spread at all: the interval is the ratio itself
+        return RatioInterval(ratio, ratio, ratio, samples)
+
+    def ratio_of_medians(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.median(y, axis=axis) / np.median(x, axis=axis)
+
+    result = stats.bootstrap((a, b), ratio_of_medians, n_resamples=resamples, confidence_level=CONFIDENCE,
+                             method="percentile", vectorized=True, batch=200, random_state=seed)
+    low, high = result.confidence_interval
+    p_value = float(stats.mannwhitneyu(a, b).pvalue) if samples == "queries" else None
+    return RatioInterval(ratio, float(low), float(high), samples, p_value)
 
 
 def relative_spread(values: Sequence[float]) -> float:
@@ -82,13 +107,15 @@ def noise_margin(original: Sequence[float], reproduced: Sequence[float], toleran
 
 def judge_ratio(original: Sequence[float], reproduced: Sequence[float], tolerance: float,
                 interference: float = 0.0, foreign_load_cores: float | None = None,
-                floor: float = 0.0) -> MetricVerdict:
-    """``floor``: a margin the two sides' differences allow anyway (another CPU, another library version)."""
+                floor: float = 0.0, queries: tuple[Sequence[float], Sequence[float]] | None = None) -> MetricVerdict:
+    """``original``/``reproduced``: one value per repetition; ``queries``: every query of each side, when
+    kept; ``floor``: a margin the two sides' differences allow anyway (another CPU, another version)."""
     if len(original) < MIN_REPETITIONS or len(reproduced) < MIN_REPETITIONS:
         return MetricVerdict(INCONCLUSIVE, f"{MIN_REPETITIONS} repetitions per side are needed to tell noise "
                              f"from change (original {len(original)}, reproduced {len(reproduced)})")
     try:
-        interval = bootstrap_ratio_of_medians(original, reproduced)
+        interval = (bootstrap_ratio_of_medians(*queries, samples="queries") if queries and all(queries)
+                    else bootstrap_ratio_of_medians(original, reproduced))
     except ValueError as err:
         return MetricVerdict(INCONCLUSIVE, str(err))
     margin = noise_margin(original, reproduced, tolerance, interference, foreign_load_cores, floor)

@@ -1,9 +1,8 @@
 """Per-image predictions an accuracy run keeps in its experiment entry, and their table.
 
 Each recorded point with an accuracy has ``ckp-<point>.predictions-<subpoint>.json`` (written by
-ck_recording; CK's own files of a subpoint are ``ckp-<point>.<subpoint>.json``, and CK takes any
-``ckp-<point>.<4 characters>.*`` for one of them): the image's file, its accepted classes and
-the model's top-5 classes with scores, as MLPerf's accuracy log keeps them.
+ck/recording.py, named by results/entry.py): the image's file, its accepted classes and the
+model's top-5 classes with scores, as MLPerf's accuracy log keeps them.
 ``ck scoreboard request.asplos18 --predictions=<entry>`` prints them with class names.
 """
 
@@ -16,14 +15,11 @@ from typing import Any, Sequence
 from ..datasets import Synset, default_synsets_path, load_synsets
 from ..errors import RequestError
 from ..safe_text import for_terminal
-
-
-def predictions_path(entry_dir: Path, point: str, sub_point: int) -> Path:
-    return entry_dir / f"ckp-{point}.predictions-{sub_point:04d}.json"
+from .entry import sidecar_paths
 
 
 def prediction_files(entry_dir: Path) -> list[Path]:
-    return sorted(entry_dir.glob("ckp-*.predictions-*.json"))
+    return sidecar_paths(entry_dir, "*", "predictions")
 
 
 def load_log(path: Path) -> dict[str, Any]:

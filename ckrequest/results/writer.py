@@ -1,4 +1,5 @@
-"""What a benchmark run reports: CK characteristics, features and meta, and a human summary."""
+"""What a benchmark run reports: CK characteristics, features and meta (every key declared in
+results/schema.py, checked on the way out), its sidecar files, and a human summary."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any, Mapping
 
 from .. import SCENARIO_MODULE_UID, atomic
 from ..run.measurement import BenchmarkResult
+from . import schema
 
 TIMER_FILE = "tmp-ck-timer.json"  # CK's fine-grain timer file: keys become characteristics
 REQUEST_FILE = "tmp-ck-request.json"  # our features and meta, read by the CK post-process hook
 PREDICTIONS_FILE = "predictions.json"  # each image's expected and top-5 classes (accuracy runs)
+LATENCIES_FILE = "latencies.json"  # every timed query's latency, in ns (performance runs)
 RUN_DIR_VAR = "CK_REQUEST_RUN_DIR"  # the run's own folder (set by the programs' CK pre-process hook)
 
 
@@ -53,7 +56,19 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
             "accuracy_top1_correct": a.top1_correct, "accuracy_top5_correct": a.top5_correct,
             "accuracy_top1_label_correct": a.top1_label_correct,
         })
-    return out
+    return schema.checked(schema.CHARACTERISTIC, out)
+
+
+def backend_features(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The backend's effective configuration, under the schema's names; lists and mappings as JSON text.
+    Details the schema does not declare (paths of this machine, notes) are shown, not recorded."""
+    recorded = {}
+    for name, value in details.items():
+        key = schema.BY_NAME.get(name)
+        if key is None or key.section != schema.FEATURE:
+            continue
+        recorded[name] = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else value
+    return recorded
 
 
 def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
@@ -69,6 +84,8 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "dataset_size": len(result.dataset.images),
         "model_parameters": info.parameters,
         "model_sha256": result.model_sha256,
+        "model_macs": info.macs or None,
+        **backend_features(result.backend.details),
     }
     meta = {
         "model_precision": info.precision,
@@ -86,7 +103,8 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "dataset_species": result.dataset.name,
         "scenario_module_uoa": SCENARIO_MODULE_UID,
     }
-    return {"features": features, "meta": meta}
+    return {"features": schema.checked(schema.FEATURE, {k: v for k, v in features.items() if v is not None}),
+            "meta": schema.checked(schema.META, meta)}
 
 
 def summary_lines(result: BenchmarkResult) -> list[str]:
@@ -120,9 +138,18 @@ def predictions_log(result: BenchmarkResult) -> dict[str, Any] | None:
             "images": [p.as_json() for p in result.accuracy.predictions]}
 
 
+def latencies_log(result: BenchmarkResult) -> dict[str, Any] | None:
+    """Every timed query's latency (ns, in order): what validate compares distributions on."""
+    m = result.measurement
+    if m is None or not m.samples_s:
+        return None
+    return {"version": 1, "unit": "ns", "batch_size": m.batch_size,
+            "latencies": [round(v * 1e9) for v in m.samples_s]}
+
+
 def write_outputs(result: BenchmarkResult, folder: Path) -> None:
-    log = predictions_log(result)
-    if log is not None:
-        atomic.write_text(folder / PREDICTIONS_FILE, json.dumps(log) + "\n")
+    for name, log in ((PREDICTIONS_FILE, predictions_log(result)), (LATENCIES_FILE, latencies_log(result))):
+        if log is not None:
+            atomic.write_text(folder / name, json.dumps(log, separators=(",", ":")) + "\n")
     atomic.write_json(folder / REQUEST_FILE, features_and_meta(result))
     atomic.write_json(folder / TIMER_FILE, characteristics(result))  # last: CK reads it as success

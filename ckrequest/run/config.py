@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Mapping
 
+from ..backends.base import BackendOptions
 from ..errors import RequestError
 
 MODES = ("performance", "accuracy")
@@ -20,10 +21,16 @@ class RunConfig:
     warmup: int = 5  # CK_REQUEST_WARMUP: untimed queries before measuring
     min_queries: int = 100  # CK_REQUEST_MIN_QUERIES: timed queries at least (p99 needs 100)
     min_duration_s: float = 1.0  # CK_REQUEST_MIN_DURATION_S: and at least this long
+    # the backend's own: other CK_REQUEST_* run variables (CK_REQUEST_OV_HINT) and the CK dependencies'
+    # CK_ENV_* variables (CK_ENV_TVM_TUNING_DB); each backend validates those it reads
+    backend_settings: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @staticmethod
     def env_name(field_name: str) -> str:
         return "CK_REQUEST_" + field_name.upper()
+
+    def backend_options(self) -> BackendOptions:
+        return BackendOptions(self.threads, dict(self.backend_settings))
 
 
 _LIMITS = {"batch_size": (1, 4096), "max_images": (0, 10**7), "threads": (0, 1024), "warmup": (0, 10**6),
@@ -57,7 +64,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> RunConfig:
     env = os.environ if env is None else env
     values: dict[str, object] = {"mode": _mode(env.get(RunConfig.env_name("mode"), ""))}
     for item in fields(RunConfig):
-        if item.name == "mode":
+        if item.name in ("mode", "backend_settings"):
             continue
         text = env.get(RunConfig.env_name(item.name), "")
         if text.strip() == "":
@@ -65,4 +72,8 @@ def config_from_env(env: Mapping[str, str] | None = None) -> RunConfig:
         low, high = _LIMITS[item.name]
         kind = float if item.type in (float, "float") else int
         values[item.name] = _parse(item.name, text, kind, low, high)
+    declared = {RunConfig.env_name(item.name) for item in fields(RunConfig)}
+    values["backend_settings"] = {name: value for name, value in env.items()
+                                  if (name.startswith("CK_REQUEST_") and name not in declared)
+                                  or name.startswith("CK_ENV_")}
     return RunConfig(**values)

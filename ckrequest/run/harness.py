@@ -175,7 +175,7 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
                          else dataset.images, info.preprocessing):
         pass  # preprocess (or load from cache) before the model is even loaded
     t2 = time.perf_counter()
-    backend = backend_class(backend_name)(model_path, info, config.threads)
+    backend = backend_class(backend_name)(model_path, info, config.backend_options())
     t3 = time.perf_counter()
     measurement = None
     if config.mode == "performance":

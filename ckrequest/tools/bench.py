@@ -1,7 +1,7 @@
 """Benchmarks of ck-request itself (`make bench`): ratios measured side by side in one run.
 
     python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
-    python -m ckrequest.tools.bench scoreboard [--points 10000] [--rounds 3]
+    python -m ckrequest.tools.bench scoreboard [--points 10000] [--warm-points 100000] [--rounds 3]
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import backend_class
+from ..backends.base import BackendOptions
 from ..models.model_info import ModelInfo
 from ..run.config import RunConfig
 from ..run.harness import measure_queries
@@ -48,7 +49,7 @@ def bare_loop(session, input_name: str, inputs: list[np.ndarray], queries: int) 
 
 def harness_overhead(info_path: Path, rounds: int, queries: int, threads: int) -> float:
     info = ModelInfo.load(info_path)
-    backend = backend_class("onnxruntime")(info.model_path(info_path), info, threads)
+    backend = backend_class("onnxruntime")(info.model_path(info_path), info, BackendOptions(threads))
     session = backend._session  # the very same session: only the calling code differs
     input_name = session.get_inputs()[0].name
     rng = np.random.default_rng(0)
@@ -97,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     frameworks.add_argument("--frameworks", default="", help="comma-separated subset (default: all)")
     frameworks.add_argument("--seconds", type=float, default=3.0, help="minimum timed seconds per run")
     frameworks.add_argument("--rounds", type=int, default=3, help="rounds of the benchmark_app comparison")
-    board = sub.add_parser("scoreboard", help="scoreboard over synthetic points / the 2 s budget")
-    board.add_argument("--points", type=int, default=10_000)
+    board = sub.add_parser("scoreboard", help="scoreboard over synthetic points, cold and warm, against targets")
+    board.add_argument("--points", type=int, default=10_000, help="points of the cold board")
+    board.add_argument("--warm-points", type=int, default=100_000, help="points of the warm board")
     board.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     if args.what == "frameworks":
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "scoreboard":
         from .bench_scoreboard import run as scoreboard_bench
 
-        scoreboard_bench(args.points, args.rounds)
+        scoreboard_bench(args.points, args.warm_points, args.rounds)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")

@@ -20,12 +20,14 @@ import numpy as np
 from ..backends import backend_class
 from ..errors import RequestError, print_error
 from ..models.model_info import ModelInfo
+from ..run.config import config_from_env
 
 
 def predict(backend_name: str, info_path: Path, inputs_nchw: np.ndarray, batch: int = 4) -> dict:
     info = ModelInfo.load(info_path)
     inputs = inputs_nchw if info.preprocessing.layout == "NCHW" else inputs_nchw.transpose(0, 2, 3, 1)
-    backend = backend_class(backend_name)(info.model_path(info_path), info)
+    # a tool run in a CK environment: its dependencies' variables (a TVM tuning database) are the settings
+    backend = backend_class(backend_name)(info.model_path(info_path), info, config_from_env().backend_options())
     logits = np.concatenate([backend.logits(backend.run(backend.prepare(np.ascontiguousarray(inputs[k:k + batch]))))
                              for k in range(0, len(inputs), batch)])
     described = backend.describe()

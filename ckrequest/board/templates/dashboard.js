@@ -30,14 +30,20 @@
     if (!isNum(v)) { return "-"; }
     var m = METRICS[key];
     var text = String(Number((v * m.scale).toPrecision(4))) + (m.unit === "%" ? "%" : "");
+    if (p && DATA.accuracy_keys.indexOf(key) >= 0 && !p.accuracy_ranked) { text += "\u2020"; }
     return p && p.nominal.indexOf(key) >= 0 ? "~" + text : text;
   }
   function label(key) { var m = METRICS[key]; return m.label + (m.unit ? " [" + m.unit + "]" : ""); }
 
   // Same rule as ckrequest/pareto.py: dominated only by a point at least as good in both and better in one.
+  // An accuracy ranks only against accuracies of the same data set (ckrequest/board/scoreboard.py: ranks).
+  function ranks(p, xKey, yKey) {
+    var accuracy = DATA.accuracy_keys.indexOf(xKey) >= 0 || DATA.accuracy_keys.indexOf(yKey) >= 0;
+    return isNum(p[xKey]) && isNum(p[yKey]) && (!accuracy || p.accuracy_ranked);
+  }
   function frontier(points, xKey, yKey, xBetter, yBetter) {
     var sx = xBetter === "max" ? 1 : -1, sy = yBetter === "max" ? 1 : -1;
-    var ranked = points.filter(function (p) { return isNum(p[xKey]) && isNum(p[yKey]); })
+    var ranked = points.filter(function (p) { return ranks(p, xKey, yKey); })
       .map(function (p) { return {id: p.id, a: sx * p[xKey], b: sy * p[yKey]}; });
     ranked.sort(function (u, v) { return (v.a - u.a) || (v.b - u.b); });
     var on = new Set(), best = -Infinity, k = 0;
@@ -106,6 +112,10 @@
       lines.push("dependencies: " + p.deps.map(function (d) { return d.name + " " + d.version; }).join("; "));
     }
     if (p.synthetic) { lines.push("synthetic weights: speed only, no accuracy"); }
+    if (p.accuracy_dataset && !p.accuracy_ranked) {
+      lines.push("\u2020 accuracy on " + (isNum(p.accuracy_images) ? p.accuracy_images + " images of " : "") +
+                 p.accuracy_dataset + ": shown, not ranked with " + DATA.accuracy_view);
+    }
     if (p.validated) { lines.push("validated"); }
     if (p.nominal.length) { lines.push("nominal (not measured): " + p.nominal.join(", ")); }
     p.notes.forEach(function (n) { lines.push("note: " + n); });

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ... import places
 from ...board.filters import Filters, check_results_repo
 from ...results.schema import DEFAULT_X, DEFAULT_Y, Axis, parse_axis
 from .. import flags as ck_flags
@@ -30,8 +31,12 @@ def from_ck(i: Mapping[str, Any], formats: Iterable[str], default_format: str) -
     output = ck_flags.text(i, "output")
     return BoardRequest(
         filters=Filters(tags=tags, model=ck_flags.text(i, "model"), library=ck_flags.text(i, "library"),
-                        platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision")),
+                        platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision"),
+                        dataset=ck_flags.text(i, "dataset")),
         x=parse_axis(ck_flags.text(i, "x") or DEFAULT_X, "x"), y=parse_axis(ck_flags.text(i, "y") or DEFAULT_Y, "y"),
         results_repos=repos, output=Path(output).expanduser() if output else None, format=fmt)
 
 
+def results_cache() -> Path:
+    """Where the boards keep normalised points between runs (per CK_TOOLS, like every cache of ours)."""
+    return places.cache("results-cache") / "points.sqlite3"

@@ -17,7 +17,7 @@ from ...board.serve import serve
 from ...errors import RequestError
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
-from .board_request import from_ck
+from .board_request import from_ck, results_cache
 
 DEFAULT_PORT = 8018
 
@@ -36,7 +36,7 @@ def run(i: dict[str, Any]) -> int:
     png = _png_path(i, request.output)
     port = ck_flags.port(i, "port", DEFAULT_PORT) if ck_flags.flag(i, "serve") else None
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
-    board = build_board(repos, request.filters, request.x, request.y)
+    board = build_board(repos, request.filters, request.x, request.y, results_cache())
     report_skipped(board.skipped)
     page = render_html(board, [name for name, _ in repos], ck_flags.text(i, "title", "ReQuEST scoreboard"))
     atomic.write_text(request.output, page)

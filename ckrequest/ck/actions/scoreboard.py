@@ -15,7 +15,7 @@ from ...board.scoreboard import RENDERERS, build_board, report_skipped
 from ...results.predictions import render_entry
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
-from .board_request import from_ck
+from .board_request import from_ck, results_cache
 from .check import find_experiment
 
 
@@ -27,7 +27,7 @@ def run(i: dict[str, Any]) -> int:
         return 0
     request = from_ck(i, RENDERERS, "table")
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
-    board = build_board(repos, request.filters, request.x, request.y)
+    board = build_board(repos, request.filters, request.x, request.y, results_cache())
     report_skipped(board.skipped)
     text = RENDERERS[request.format](board)
     if request.output is None:

@@ -78,8 +78,10 @@ def run(i: dict[str, Any]) -> int:
         load = None
     else:
         reproduced, load = reproduce(location, original, point.uid, options)
-    validation = validate_points(point, reproduced.point(), original.dependencies(), reproduced.dependencies(),
-                                 options.tolerance, load)
+    again = reproduced.point()
+    queries = (point.query_latencies(original.path), again.query_latencies(reproduced.path))
+    validation = validate_points(point, again, original.dependencies(), reproduced.dependencies(),
+                                 options.tolerance, load, queries)
     print(render(validation))
     print(record_verdict(reproduced, validation))
     return 1 if validation.verdict == NOT_REPRODUCED else 0

@@ -1,0 +1,140 @@
+"""Normalised points kept between runs (stdlib sqlite3), one row per experiment entry.
+
+A row is keyed by the entry's folder and the repository name its points carry, and holds a
+signature of the files the points were read from (name, size and mtime of ``.cm/meta.json``,
+``pipeline.json`` and each ``ckp-*.flat.json``), of the schema, and of what the caller's
+``finish`` step depends on (the platform descriptions the board attaches): the points are kept as
+``finish`` left them. An entry whose signature
+differs, because a file changed, appeared or went, is read again; a removed entry is never
+looked up (its row is dropped at the end of the read). A cache that cannot be opened or written
+(read-only, locked) costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Callable, Iterable
+
+import orjson
+
+from .entry import META_FILE, PIPELINE_FILE, POINT_SUFFIX
+from .reader import Dependency, EntryInfo, ResultPoint, SkippedEntry, entry_dirs, read_entry
+from .schema import KEYS
+
+FORMAT = hashlib.sha256(("2|" + "|".join(f"{k.name}:{k.section}:{k.kind}:{k.combine}" for k in KEYS))
+                        .encode()).hexdigest()[:16]  # changes with the schema and the cached form
+
+
+def signature(entry_dir: Path, context: str = "") -> str:
+    parts = [FORMAT, context]
+    try:
+        stat = (entry_dir / META_FILE).stat()
+        parts.append(f"meta:{stat.st_size}:{stat.st_mtime_ns}")
+    except OSError:
+        parts.append("meta:-")
+    with os.scandir(entry_dir) as found:
+        files = [(item.name, item) for item in found
+                 if item.name == PIPELINE_FILE or (item.name.startswith("ckp-") and item.name.endswith(POINT_SUFFIX))]
+    files.sort()
+    for name, item in files:
+        stat = item.stat()
+        parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+Finish = Callable[[list[ResultPoint]], list[ResultPoint]]
+
+
+class PointCache:
+    def __init__(self, path: Path | None, finish: Finish = list, context: str = "") -> None:
+        self.path = path
+        self.finish = finish
+        self.context = context
+        self._db: sqlite3.Connection | None = None
+        self._rows: dict[tuple[str, str], tuple[str, str]] = {}
+        self._fresh: list[tuple[str, str, str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), timeout=5)
+            self._db.execute("CREATE TABLE IF NOT EXISTS entries (repo TEXT, path TEXT, signature TEXT, "
+                             "data TEXT, PRIMARY KEY (repo, path))")
+            self._rows = {(r, p): (s, d) for r, p, s, d in self._db.execute("SELECT * FROM entries")}
+        except (OSError, sqlite3.Error):
+            self._db = None
+
+    def read(self, entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[ResultPoint | SkippedEntry]]:
+        key = (repo, str(entry_dir))
+        self._seen.add(key)
+        sig = signature(entry_dir, self.context)
+        row = self._rows.get(key)
+        if row is not None and row[0] == sig:
+            return self._decode(entry_dir, repo, row[1])
+        info, items = read_entry(entry_dir, repo)
+        finished = iter(self.finish([p for p in items if isinstance(p, ResultPoint)]))
+        items = [next(finished) if isinstance(p, ResultPoint) else p for p in items]
+        self._fresh.append((repo, str(entry_dir), sig, self._encode(info, items)))
+        return info, items
+
+    @staticmethod
+    def _encode(info: EntryInfo | None, items: list[ResultPoint | SkippedEntry]) -> str:
+        described = None if info is None else [list(info.tags), [[d.name, d.version] for d in info.deps],
+                                                info.validated, list(info.validations)]
+        return orjson.dumps([described, [p.compact() if isinstance(p, ResultPoint) else str(p.path) + "\0" + p.reason
+                                         for p in items]]).decode()
+
+    @staticmethod
+    def _decode(entry_dir: Path, repo: str, data: str) -> tuple[EntryInfo | None, list[ResultPoint | SkippedEntry]]:
+        described, items = orjson.loads(data)
+        name = entry_dir.name
+        info = None if described is None else EntryInfo(
+            repo, name, {}, tuple(described[0]), tuple(Dependency(*d) for d in described[1]), described[2],
+            tuple(described[3]))
+        decoded: list[ResultPoint | SkippedEntry] = []
+        for item in items:
+            if isinstance(item, str):
+                path, _, reason = item.partition("\0")
+                decoded.append(SkippedEntry(Path(path), reason))
+            else:
+                decoded.append(ResultPoint.from_compact(repo, name, item))
+        return info, decoded
+
+    def close(self) -> None:
+        """Store what was read afresh; forget entries that are gone."""
+        if self._db is None:
+            return
+        try:
+            with closing(self._db), self._db:
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", self._fresh)
+                gone = [key for key in self._rows if key not in self._seen]
+                self._db.executemany("DELETE FROM entries WHERE repo = ? AND path = ?", gone)
+        except sqlite3.Error:
+            pass
+        self._db = None
+
+
+def read_repos(repos: Iterable[tuple[str, Path]], cache_path: Path | None, finish: Finish = list,
+               context: str = "") -> tuple[list[ResultPoint], list[SkippedEntry], list[EntryInfo]]:
+    """Every point of the repositories (name, folder), through the cache at ``cache_path`` (None: none),
+    each entry's points passed through ``finish``, whose inputs ``context`` names."""
+    cache = PointCache(cache_path, finish, context)
+    points: list[ResultPoint] = []
+    skipped: list[SkippedEntry] = []
+    infos: list[EntryInfo] = []
+    try:
+        for name, path in repos:
+            for entry_dir in entry_dirs(path):
+                info, items = cache.read(entry_dir, name)
+                if info is not None:
+                    infos.append(info)
+                for item in items:
+                    (skipped if isinstance(item, SkippedEntry) else points).append(item)
+    finally:
+        cache.close()
+    return points, skipped, infos
