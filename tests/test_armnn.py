@@ -54,7 +54,8 @@ def test_armnn_predicts_what_onnx_runtime_predicts(armnn_world, images):
     described = result["describe"]
     assert described["library"] == "armnn" and described["version"] == "20.08"
     assert described["device"].startswith("CpuRef (Arm NN's reference backend")  # x86: no Arm Compute Library
-    assert set(described["details"]["layers_per_backend"]) == {"CpuRef"}
+    assert set(described["details"]["armnn_layers_per_backend"]) == {"CpuRef"}
+    assert described["details"]["armnn_backend"] == "CpuRef"
     assert not stderr.strip()  # pyarmnn's warnings about parsers Debian did not build are silenced
 
 

@@ -158,3 +158,50 @@ def test_table_strips_control_characters_and_shows_a_measured_zero(ck_world, hos
                                     "--format=json").stdout)
     [ours] = [p for p in points if p["entry"] == "-cmd|calc"]
     assert ours["accuracy_top1"] == 0.0
+
+
+def a_platform_of_this_host(repo):
+    """A request.platform entry in a results repository that matches this host (whatever its CPU), with a peak."""
+    import re
+
+    from ckrequest.run.host import describe_host
+
+    host = describe_host()
+    meta = {"name": "this test's host", "species": "server", "nominal": True,
+            "match": {"cpu_name": "^" + re.escape(host.cpu_name) + "$", "logical_cpus": host.logical_cpus},
+            "peak_flops": {"fp32": 1e11, "int8": 4e11}, "tags": ["request-platform"]}
+    folder = repo / "request.platform" / "zz-this-test-host" / ".cm"
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def test_our_resnet50_and_the_originals_resnet50_share_one_model_filter(ck_world, tmp_path):
+    """Recorded by `ck benchmark`: model_macs, the backend's configuration, percent_of_peak; --model groups."""
+    originals = write_original_results(tmp_path / "originals")
+    a_platform_of_this_host(originals)
+    ck_world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
+                "--dep_add_tags.model=resnet-50,synthetic", "--env.CK_REQUEST_MIN_QUERIES=10",
+                "--env.CK_REQUEST_MIN_DURATION_S=0.1", "--repetitions=1", "--record", "--record_uoa=board-resnet50")
+    points = json.loads(ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={originals}",
+                                    "--model=resnet-50", "--format=json").stdout)
+    by_entry = {p["entry"]: p for p in points}
+    assert {"board-resnet50", "validated-caffe-resnet50-int8"} <= set(by_entry)
+    assert {p["model_arch"] for p in points} == {"resnet-50"}
+    ours = by_entry["board-resnet50"]
+    assert ours["model_macs"] == pytest.approx(4.09e9, rel=0.01)
+    assert ours["backend_graph_optimization"] == "ORT_ENABLE_ALL" and ours["platform"] == "zz-this-test-host"
+    assert ours["percent_of_peak"] == pytest.approx(2 * ours["model_macs"] * ours["inference_throughput"] / 1e11)
+
+
+def test_the_sample_photos_point_is_shown_with_its_4_images_but_never_tops_the_imagenet_frontier(ck_world, results):
+    """The reference EfficientNet-Lite0 point (4/4 photos: 100 %) against ImageNet top-1s of 70 %."""
+    points = json.loads(ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}",
+                                    "--format=json").stdout)
+    photos = [p for p in points if p["accuracy_dataset"] == "sample-photos"]
+    assert photos and all(p["accuracy_top1"] == 1.0 and p["accuracy_images"] == 4 for p in photos)
+    assert not any(p["pareto"] for p in photos)
+    assert all(p["accuracy_dataset"] == "imagenet" for p in points if p["pareto"])
+    table = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}").stdout
+    assert "† top-1/top-5 on 4 images of sample-photos: shown, not ranked with imagenet" in table
+    own = json.loads(ck_world.ck("scoreboard", "request.asplos18", "--dataset=sample-photos", "--format=json").stdout)
+    assert own and {p["accuracy_dataset"] for p in own} == {"sample-photos"} and any(p["pareto"] for p in own)

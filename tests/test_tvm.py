@@ -49,16 +49,16 @@ def test_tvm_predicts_what_onnx_runtime_predicts_and_reuses_its_compiled_library
     assert np.abs(np.array(first["logits"]) - reference).max() < 1e-3
     details = first["describe"]["details"]
     assert first["describe"]["library"] == "apache-tvm" and first["describe"]["version"].startswith("0.27")
-    assert '"mcpu":' in details["target"] and details["tuned"] is False
+    assert '"mcpu":' in details["backend_target"] and details["tvm_tuned"] is False
     assert details["tensor_dtypes"] == ["float32"]
-    assert details["from_cache"] is False and details["compile_seconds"] > 0
+    assert details["tvm_from_cache"] is False and details["compile_seconds"] > 0
 
     (folder,) = (tmp_path / "cache").iterdir()
     assert folder.name.endswith("-b4") and (folder / "model.so").is_file()
     assert json.loads((folder / "build.json").read_text())["input_shape"] == [4, 3, 128, 128]
 
     second = run_tvm(tvm_world, info, images, tmp_path / "cache")
-    assert second["describe"]["details"]["from_cache"] is True
+    assert second["describe"]["details"]["tvm_from_cache"] is True
     assert second["describe"]["details"]["compile_seconds"] == 0
     assert second["logits"] == first["logits"]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [folder.name]
@@ -94,9 +94,9 @@ def test_tuning_package_writes_a_database_the_backend_applies(tvm_world, images,
                     env={"CK_ENV_TVM_TUNING_DB": str(database)})
     untuned = run_tvm(tvm_world, info, images, tmp_path / "cache", batch=1)
     assert tuned["top1"] == reference and untuned["top1"] == reference
-    assert tuned["describe"]["details"]["tuned"] is True and "tuned" in tuned["describe"]["device"]
-    assert tuned["describe"]["details"]["tuning_trials"] == 8
-    assert untuned["describe"]["details"]["tuned"] is False
+    assert tuned["describe"]["details"]["tvm_tuned"] is True and "tuned" in tuned["describe"]["device"]
+    assert tuned["describe"]["details"]["tvm_tuned_trials"] == 8
+    assert untuned["describe"]["details"]["tvm_tuned"] is False
     folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert len(folders) == 2 and sum(name.endswith("-b1") for name in folders) == 1  # the tuned one: -b1-<db>
 
@@ -105,8 +105,8 @@ def test_a_database_for_another_model_is_not_applied(tvm_world, images, tmp_path
     fp16 = tvm_world.model_info(f"model,onnx,{MOBILENET},fp16")
     database = Path(tvm_world.environment_of("tvm-tuning,mobilenet-v1,trials-8")["CK_ENV_TVM_TUNING_DB"])
     result = run_tvm(tvm_world, fp16, images, tmp_path / "cache", batch=1, env={"CK_ENV_TVM_TUNING_DB": str(database)})
-    assert result["describe"]["details"]["tuned"] is False
-    assert "tuned for another model" in result["describe"]["details"]["untuned_because"]
+    assert result["describe"]["details"]["tvm_tuned"] is False
+    assert "tuned for another model" in result["describe"]["details"]["tvm_untuned_because"]
 
 
 def test_missing_tvm_is_one_clear_line(tvm_world, tmp_path):
