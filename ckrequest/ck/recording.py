@@ -4,7 +4,8 @@ The programs' pre-process hook installs, once per process, a guard around the ke
 (CK's modules call every action through it):
 
 - before CK locks or updates an experiment entry, a lock left by a process that is gone is
-  removed with a message: CK would wait up to 120 s for it to expire. CK's lock file names no
+  removed with a message: CK would wait up to 120 s for it to expire. CK's update that creates a
+  new entry runs one process at a time (two records into one new entry race on its alias files); CK's lock file names no
   process, so the guard writes the PID of the process holding each lock next to it
   (``.cm/ck_lock.pid``) and removes it when CK unlocks;
 - CK's statistics fit a density (scipy's gaussian_kde) to every key over the repetitions; for a key
@@ -20,15 +21,17 @@ The programs' pre-process hook installs, once per process, a guard around the ke
 from __future__ import annotations
 
 import atexit
+import fcntl
 import gzip
 import json
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from .. import SCENARIO_MODULE_UID, atomic
+from .. import SCENARIO_MODULE_UID, atomic, places
 from ..results.entry import sidecar_path
 from ..results.writer import LATENCIES_FILE, PREDICTIONS_FILE, TIMER_FILE
 
@@ -75,6 +78,18 @@ def clear_stale_lock(entry: Path, say: Callable[[str], None]) -> bool:
     say(f"ck-request: removed a stale CK lock on {entry.parent.name}:{entry.name} "
         f"(taken by process {owner}, which is gone)")
     return True
+
+
+@contextmanager
+def one_at_a_time(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (flock: released by the kernel if the process dies)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_owner(entry: Path) -> None:
@@ -153,10 +168,14 @@ def guard(plain_access: Callable[[dict], dict], say: Callable[[str], None]) -> C
         if action == "analyze" and request.get("module_uoa") in VARIATION_MODULE and _all_zero(request):
             return dict(NO_PEAKS)  # what CK's analyze returns when the fit fails, minus its warning
         locking = action == "load" and request.get("get_lock") == "yes"
-        if locking or (action == "update" and _is_experiment(request) and not request.get("unlock_uid")):
+        creating = action == "update" and _is_experiment(request) and not request.get("unlock_uid")
+        if locking or creating:
             entry = _entry_path(plain_access, request)  # CK waits on a locked entry here, up to 120 s
             if entry is not None:
                 clear_stale_lock(entry, say)
+        if creating:  # two records into one new entry: CK's own creation races (alias files), one at a time
+            with one_at_a_time(places.ck_repos() / "ck-request-record.lock"):
+                return plain_access(request)
         if locking:
             result = plain_access(request)
             if result.get("return", 1) == 0 and result.get("lock_uid") and result.get("path"):
