@@ -16,7 +16,7 @@ import json
 import time
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from ..results.schema import ACCURACY_KEYS, AXES
 from .scoreboard import Board, board_json
@@ -42,7 +42,7 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_data(board: Board, repos: list[str]) -> dict[str, Any]:
+def page_data(board: Board, repos: list[str], explorations: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     return {
         "x": {"key": board.x.key, "better": board.x.better},
         "y": {"key": board.y.key, "better": board.y.better},
@@ -54,16 +54,20 @@ def page_data(board: Board, repos: list[str]) -> dict[str, Any]:
         "points": board_json(board),
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in board.skipped],
         "repos": repos,
+        "explorations": list(explorations),
         "generated": time.strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def render_html(board: Board, repos: list[str], title: str = "ReQuEST scoreboard") -> str:
-    script, style = _template("dashboard.js"), _template("dashboard.css")
+def render_html(board: Board, repos: list[str], title: str = "ReQuEST scoreboard",
+                explorations: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The page; ``explorations`` are `ck explore` logs (the trials, the frontier's growth) drawn below the board."""
+    script, style = _template("dashboard.js") + "\n" + _template("explorations.js"), _template("dashboard.css")
     for text in (script, style):
         if "</" in text or "<!--" in text:
             raise ValueError("a dashboard template file holds '</' or '<!--', which would end its element")
     csp = (f"default-src 'none'; script-src {_hash(script)}; style-src {_hash(style)}; "
            "base-uri 'none'; form-action 'none'")
     return Template(_template("dashboard.html")).substitute(
-        csp=csp, title=html.escape(title), style=style, script=script, data=embed_json(page_data(board, repos)))
+        csp=csp, title=html.escape(title), style=style, script=script,
+        data=embed_json(page_data(board, repos, explorations)))

@@ -7,7 +7,8 @@ that is none of what the flag takes is refused with one line naming the flag.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import sys
+from typing import Any, Mapping, Sequence
 
 from ..errors import RequestError
 
@@ -61,6 +62,22 @@ def flag_or_text(i: Mapping[str, Any], name: str) -> tuple[bool, str]:
     return True, "" if value.lower() in TRUE_WORDS else value
 
 
+def number(i: Mapping[str, Any], name: str, kind: type, low: float, high: float) -> float | int | None:
+    """``--name=<number>`` of ``kind`` (int or float) within low..high; None when absent."""
+    value = text(i, name)
+    if not value:
+        return None
+    try:
+        parsed = kind(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or not low <= parsed <= high:
+        what = "a whole number" if kind is int else "a number"
+        raise RequestError(f"--{name}={value}", f"is not {what} in {low:g}..{high:g}",
+                           f"write e.g. --{name}={kind(low)}")
+    return parsed
+
+
 def port(i: Mapping[str, Any], name: str, default: int) -> int:
     value = text(i, name) or str(default)
     if not value.isdigit() or int(value) > 65535:
@@ -73,3 +90,13 @@ def choice(i: Mapping[str, Any], name: str, choices: tuple[str, ...], default: s
     if value not in choices:
         raise RequestError(f"--{name}={value}", f"is not a known {name}", f"use one of: {', '.join(choices)}")
     return value
+
+
+def typed_command_line(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """The flags of the `ck` command this process runs, as CK parses them ({} if not a `ck` command line).
+
+    A CK ``script`` entry's function is given only ``--dict``; a workflow reads its own flags here."""
+    import ck.kernel as ck
+
+    parsed = ck.convert_ck_list_to_dict(list(sys.argv[1:] if argv is None else argv))
+    return parsed.get("ck_dict", {}) if parsed.get("return") == 0 else {}

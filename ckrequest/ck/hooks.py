@@ -11,6 +11,7 @@ from typing import Any
 from ..reproduce import replay_summary
 from ..results.entry import RecordedEntry, RecordedPoint
 from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
+from . import flags as ck_flags
 from . import recording as ck_recording
 
 FAILED_RUN_EXIT = 2
@@ -28,7 +29,7 @@ def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
     kernel = i.get("ck_kernel")
     if kernel is not None and not ck_recording.installed(kernel):  # once per process
         ck_recording.install(kernel)
-        _watch_replay(kernel)
+        _watch_replay()
     run_dir = Path(tempfile.mkdtemp(prefix="ck-request-run-"))
     return {"return": 0, "new_env": dict(zip(RUN_ENV, (str(run_dir), str(run_dir / TIMER_FILE))))}
 
@@ -40,10 +41,9 @@ def _open_point(target: replay_summary.ReplayTarget) -> RecordedPoint:
     return RecordedEntry(location.path, location.name).point(target.point)
 
 
-def _watch_replay(kernel: Any) -> None:
+def _watch_replay() -> None:
     """Typed as `ck replay experiment:X`: end with the summary of the replayed metrics."""
-    parsed = kernel.convert_ck_list_to_dict(sys.argv[1:])
-    target = replay_summary.replay_target(parsed.get("ck_dict", {}) if parsed.get("return") == 0 else {})
+    target = replay_summary.replay_target(ck_flags.typed_command_line())
     if target is not None:
         replay_summary.register(target, _open_point, ck_recording.measured)
 
@@ -68,6 +68,8 @@ def ck_postprocess(i: dict[str, Any]) -> dict[str, Any]:
         print("ck-request: the benchmark failed (its error is above); no experiment point recorded",
               file=sys.stderr)
         ck_recording.forget_runs()
+        if ck_recording.searching():  # a trial of an exploration: CK records nothing, the search goes on
+            return {"return": 1, "error": "the benchmark failed (its error is above)"}
         raise SystemExit(FAILED_RUN_EXIT) from None
     features = dict(data.get("features", {}))
     features["meta"] = data.get("meta", {})

@@ -125,6 +125,29 @@ def find_entry(module: str, name: str) -> EntryLocation:
                          result["data_uoa"], result["data_uid"])
 
 
+def ensure_entry(module: str, repo: str, name: str) -> EntryLocation:
+    """The entry ``repo:module:name``, made empty (as `ck add` makes it) when it does not exist yet."""
+    try:
+        return find_entry(module, f"{repo}:{name}")
+    except RequestError:
+        access({"action": "add", "module_uoa": module, "repo_uoa": repo, "data_uoa": name, "common_func": "yes",
+                "dict": {"meta": {}}})
+        return find_entry(module, f"{repo}:{name}")
+
+
+def entry_meta(module: str, name: str) -> dict[str, Any]:
+    """The meta of ``module:name`` (``name`` may be ``repo:name``)."""
+    repo, _, data = name.rpartition(":")
+    return access({"action": "load", "module_uoa": module, "data_uoa": data, "repo_uoa": repo}).get("dict", {})
+
+
+def benchmark(request: dict[str, Any]) -> dict[str, Any]:
+    """CK's own ``ck benchmark program:<program>`` inside this process (its output is the caller's to route)."""
+    import ck.kernel as ck
+
+    return ck.access({**request, "action": "benchmark", "module_uoa": "program"})
+
+
 def remove_entry(module: str, location: EntryLocation) -> None:
     """``ck rm <module>:<entry> --force``: the folder and CK's alias files."""
     access({"action": "rm", "module_uoa": module, "repo_uoa": location.repo_uid, "data_uoa": location.data_uid,
@@ -149,6 +172,18 @@ def env_variables(uid: str) -> dict[str, str]:
         return {}
     env = loaded.get("dict", {}).get("env", {})
     return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
+
+
+def env_entries(tags: str) -> list[dict[str, Any]]:
+    """The env entries (installed or detected software) carrying every one of ``tags``."""
+    return access({"action": "search", "module_uoa": "env", "tags": tags}).get("lst", [])
+
+
+def install(request: dict[str, Any]) -> dict[str, Any]:
+    """CK's own ``ck install package:<data_uoa>`` inside this process, printing as it does."""
+    import ck.kernel as ck
+
+    return ck.access({**request, "action": "install", "module_uoa": "package", "quiet": "yes", "out": "con"})
 
 
 def env_entry(tags: str) -> tuple[str, dict[str, Any]]:

@@ -42,6 +42,7 @@ LOCK_FILE = Path(".cm") / "ck_lock.txt"
 OWNER_FILE = Path(".cm") / "ck_lock.pid"
 _GUARD = "_ckrequest_guard"
 
+_search = {"active": False}  # an exploration runs trials inside this process: a failed run must not end it
 _runs: list[Path] = []  # run folders of this process whose results are not recorded yet
 _measured: list[dict[str, Any]] = []  # the characteristics of every run of this process, in order
 
@@ -94,6 +95,20 @@ def one_at_a_time(lock_path: Path) -> Iterator[None]:
 
 def _write_owner(entry: Path) -> None:
     atomic.write_text(entry / OWNER_FILE, f"{os.getpid()}\n")
+
+
+def searching() -> bool:
+    return _search["active"]
+
+
+@contextmanager
+def trials_in_this_process() -> Iterator[None]:
+    """While an exploration runs its trials in this `ck` process, a failed run fails the trial, not the process."""
+    _search["active"] = True
+    try:
+        yield
+    finally:
+        _search["active"] = False
 
 
 def add_run(run_dir: Path) -> None:
@@ -181,7 +196,8 @@ def guard(plain_access: Callable[[dict], dict], say: Callable[[str], None]) -> C
             if result.get("return", 1) == 0 and result.get("lock_uid") and result.get("path"):
                 _write_owner(Path(result["path"]))
             return result
-        if action == "add" and _is_experiment(request) and isinstance(request.get("dict"), dict):
+        recording = action == "add" and not request.get("common_func")  # the experiment module's add: a point
+        if recording and _is_experiment(request) and isinstance(request.get("dict"), dict):
             point = dict(request["dict"])
             point["meta"] = {"scenario_module_uoa": SCENARIO_MODULE_UID, **(point.get("meta") or {})}
             result = plain_access({**request, "dict": point})

@@ -12,7 +12,8 @@ from .. import atomic
 # UIDs of the CK kernel's own modules (ck 2.6.4), as its default repository records them.
 MODULE_UIDS = {"os": "0440cb72c2bc5cc6", "soft": "5e1100048ab875d7", "env": "9b9b3208ac44b891",
                "package": "1dc07ee0f4742028", "program": "b0ac08fe1d3c2615", "experiment": "bc0409fb61f0aa82",
-               "module": "032630d041b4fd8a", "dataset": "8a7141c59cd335f5", "script": "84e27ad9dd12e734"}
+               "module": "032630d041b4fd8a", "dataset": "8a7141c59cd335f5", "script": "84e27ad9dd12e734",
+               "request.space": "fcef2f084aaaff70"}
 
 
 def stable_uid(module: str, alias: str) -> str:

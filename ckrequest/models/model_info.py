@@ -15,7 +15,8 @@ from ..datasets.preprocess import Preprocessing
 from ..errors import RequestError
 
 PRECISIONS = ("fp32", "fp16", "int8")
-WEIGHTS = ("imagenet", "synthetic")
+SYNTHETIC = "synthetic"  # weights drawn from a seed: real timings, no accuracy
+WEIGHTS = ("imagenet", SYNTHETIC)
 MODEL_INFO_FILE = "model-info.json"
 MODEL_INFO_VERSION = 1
 

@@ -33,6 +33,10 @@ class RunConfig:
         return BackendOptions(self.threads, dict(self.backend_settings))
 
 
+# How long and how much a run measures, not what the measured stack is
+MEASUREMENT_SETTINGS = tuple(RunConfig.env_name(name) for name in ("warmup", "min_queries", "min_duration_s",
+                                                                   "max_images"))
+
 _LIMITS = {"batch_size": (1, 4096), "max_images": (0, 10**7), "threads": (0, 1024), "warmup": (0, 10**6),
            "min_queries": (1, 10**8), "min_duration_s": (0.0, 86400.0)}
 

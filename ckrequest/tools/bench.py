@@ -3,6 +3,8 @@
     python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
     python -m ckrequest.tools.bench scoreboard [--points 10000] [--warm-points 100000] [--rounds 3]
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
+    python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95]
+    python -m ckrequest.tools.bench trials [--trials 10] [--seconds 0.5]    (in a CK world: CK_REPOS)
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -102,7 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("--points", type=int, default=10_000, help="points of the cold board")
     board.add_argument("--warm-points", type=int, default=100_000, help="points of the warm board")
     board.add_argument("--rounds", type=int, default=3)
+    search = sub.add_parser("search", help="trials each strategy needs to reach 95%% of a recorded grid's hypervolume")
+    search.add_argument("--grid", default="", help="an exploration's explore.json (default: the packaged grid)")
+    search.add_argument("--seeds", type=int, default=10)
+    search.add_argument("--share", type=float, default=0.95)
+    trials = sub.add_parser("trials", help="a trial's wall time beyond its measured time: explore vs ck benchmark")
+    trials.add_argument("--trials", type=int, default=10)
+    trials.add_argument("--seconds", type=float, default=0.5, help="measured seconds per trial")
     args = parser.parse_args(argv)
+    if args.what == "search":
+        from .bench_search import run as search_bench
+
+        return search_bench(args.grid, args.seeds, args.share)
+    if args.what == "trials":
+        from .bench_trials import run as trials_bench
+
+        return trials_bench(args.trials, args.seconds)
     if args.what == "frameworks":
         from .bench_frameworks import main as frameworks_bench
 

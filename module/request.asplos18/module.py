@@ -34,3 +34,8 @@ def validate(i):
 def check(i):
     """ck check request.asplos18 --experiment=X: is X fit to contribute?"""
     return _call('check', i)
+
+
+def explore(i):
+    """ck explore request.asplos18 --space=S --record_uoa=X: search a space of stacks for its frontier."""
+    return _call('explore', i)

@@ -32,7 +32,7 @@ def from_ck(i: Mapping[str, Any], formats: Iterable[str], default_format: str) -
     return BoardRequest(
         filters=Filters(tags=tags, model=ck_flags.text(i, "model"), library=ck_flags.text(i, "library"),
                         platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision"),
-                        dataset=ck_flags.text(i, "dataset")),
+                        dataset=ck_flags.text(i, "dataset"), entry=ck_flags.text(i, "entry")),
         x=parse_axis(ck_flags.text(i, "x") or DEFAULT_X, "x"), y=parse_axis(ck_flags.text(i, "y") or DEFAULT_Y, "y"),
         results_repos=repos, output=Path(output).expanduser() if output else None, format=fmt)
 

@@ -15,6 +15,7 @@ from ...board.png import write_png
 from ...board.scoreboard import build_board, report_skipped
 from ...board.serve import serve
 from ...errors import RequestError
+from ...explore.log import explorations_in
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
 from .board_request import from_ck, results_cache
@@ -38,7 +39,11 @@ def run(i: dict[str, Any]) -> int:
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
     board = build_board(repos, request.filters, request.x, request.y, results_cache())
     report_skipped(board.skipped)
-    page = render_html(board, [name for name, _ in repos], ck_flags.text(i, "title", "ReQuEST scoreboard"))
+    shown = {(p.repo, p.entry) for p in board.points}
+    explorations = explorations_in((name, path / "experiment" / entry) for name, entry in sorted(shown)
+                                   for name_, path in repos if name_ == name)
+    page = render_html(board, [name for name, _ in repos], ck_flags.text(i, "title", "ReQuEST scoreboard"),
+                       explorations)
     atomic.write_text(request.output, page)
     print(f"wrote {request.output}: {len(board.points)} point(s), {sum(board.pareto)} on the frontier of "
           f"{request.x.key} vs {request.y.key}", flush=True)

@@ -1,6 +1,6 @@
 """ck scoreboard request.asplos18: every recorded point side by side, the Pareto frontier marked.
 
-Flags: --tags, --model, --library, --platform, --precision (filters); --x, --y (unified keys,
+Flags: --tags, --model, --library, --platform, --precision, --dataset, --entry (filters); --x, --y (unified keys,
 optionally key:min or key:max); --format=table|csv|json; --output=FILE; --results_repo=PATH[,PATH].
 --predictions=<entry> prints the per-image predictions an accuracy run kept instead.
 """

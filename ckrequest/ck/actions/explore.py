@@ -1,0 +1,108 @@
+"""ck explore request.asplos18 --space=<name or file.json> --record_uoa=X [--strategy=grid|random|nsga2|tpe]
+[--trials=N] [--time=S] [--objectives=key:min,key:max] [--seed=1] [--resume] [--record_repo=local]
+
+Searches a space of stacks for its Pareto frontier: each trial is one `ck benchmark` point recorded
+into experiment X (in this `ck` process), a trial that cannot run is kept as skipped with its reason,
+and the search goes on. Prints each trial with the frontier's size and hypervolume, then the frontier.
+Named spaces are CK entries (`ck list request.space`); a space of your own is a JSON file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import RequestError
+from ...explore.log import STUDY_FILE, read_log, write_log
+from ...explore.report import frontier_table, progress_line
+from ...explore.search import STRATEGIES, Exploration, Progress, TrialRecord, default_strategy
+from ...explore.space import Objective, Space, load_space_file, parse_objective, space_from_json
+from .. import flags as ck_flags
+from .. import kernel
+from ..explorer import CkTrials
+
+SPACE_MODULE = "request.space"
+DEFAULT_TRIALS = 20  # a search strategy's budget when neither --trials nor --time is given
+
+
+def resolve_space(name: str) -> Space:
+    """A file holding a space, or a named space: the CK entry request.space:<name>."""
+    path = Path(name).expanduser()
+    if path.suffix == ".json" or path.is_file():
+        return load_space_file(path)
+    try:
+        meta = kernel.entry_meta(SPACE_MODULE, name)
+    except RequestError:
+        raise RequestError(f"--space={name}", "is neither a JSON file nor a named space",
+                           "list the named ones: ck list request.space") from None
+    return space_from_json(meta.get("space"), name)
+
+
+@dataclass(frozen=True)
+class ExploreRequest:
+    space: Space
+    record_uoa: str
+    record_repo: str = "local"
+    objectives: tuple[Objective, ...] = ()  # () = the space's
+    strategy: str = ""  # "" = the space's default
+    trials: int | None = None
+    seconds: float | None = None
+    seed: int = 1
+    resume: bool = False
+
+
+def from_ck(i: dict[str, Any], command: str = "ck explore request.asplos18") -> ExploreRequest:
+    space = resolve_space(ck_flags.required(i, "space", command))
+    return ExploreRequest(
+        space=space, record_uoa=ck_flags.required(i, "record_uoa", command),
+        record_repo=ck_flags.text(i, "record_repo", "local"),
+        objectives=tuple(parse_objective(o) for o in ck_flags.texts(i, "objectives")),
+        strategy=ck_flags.choice(i, "strategy", STRATEGIES, "") if ck_flags.text(i, "strategy") else "",
+        trials=ck_flags.number(i, "trials", int, 1, 100_000), seconds=ck_flags.number(i, "time", float, 1, 10**7),
+        seed=int(ck_flags.number(i, "seed", int, 0, 2**31) or 1), resume=ck_flags.flag(i, "resume"))
+
+
+def _resumed_entry(request: ExploreRequest) -> kernel.EntryLocation:
+    try:
+        return kernel.find_entry("experiment", f"{request.record_repo}:{request.record_uoa}")
+    except RequestError:
+        raise RequestError(f"exploration {request.record_uoa}", "has no search to resume",
+                           "start it without --resume") from None
+
+
+def explore(request: ExploreRequest) -> tuple[list[TrialRecord], Path]:
+    """Run (or resume) the search; print each trial and, at the end, the frontier. Returns the trials and
+    the experiment entry's folder."""
+    space = request.space
+    location = _resumed_entry(request) if request.resume else \
+        kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
+    earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
+    objectives = request.objectives or tuple(parse_objective(o) for o in (earlier or {}).get("objectives", [])) \
+        or space.objectives
+    strategy = request.strategy or (earlier or {}).get("strategy") or default_strategy(space)
+    seed = int((earlier or {}).get("seed", request.seed))
+    trials = request.trials
+    if trials is None and request.seconds is None:
+        trials = space.size if strategy == "grid" else min(space.size, DEFAULT_TRIALS)
+    exploration = Exploration(space, objectives, space.constraints, strategy, location.path / STUDY_FILE,
+                              request.record_uoa, seed=seed)
+    repo = "" if request.record_repo == "local" else request.record_repo
+    runner = CkTrials(request.record_uoa, repo, location.path, space.repetitions, space.needs_accuracy(objectives))
+    print(f"exploring {space.name} ({space.size} stacks) with {strategy} into experiment:{location.name}; "
+          f"objectives {', '.join(map(str, objectives))}" +
+          (f"; constraints {'; '.join(map(str, space.constraints))}" if space.constraints else ""), flush=True)
+
+    def on_trial(progress: Progress) -> None:
+        print(progress_line(progress, objectives), flush=True)
+        write_log(location.path, exploration, exploration.records)
+
+    records = exploration.run(runner, trials, request.seconds, resume=request.resume, on_trial=on_trial)
+    write_log(location.path, exploration, records)
+    print(frontier_table(records, objectives), flush=True)
+    return records, location.path
+
+
+def run(i: dict[str, Any]) -> int:
+    explore(from_ck(i))
+    return 0

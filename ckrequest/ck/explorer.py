@@ -1,0 +1,137 @@
+"""The trials of `ck explore`: each one CK's own `ck benchmark`, run inside the `ck explore` process.
+
+A trial records the same point a hand-typed command records:
+
+    ck benchmark program:<program> --dep_add_tags.model=<tags> --env.<VAR>=<value> ... \\
+        --repetitions=<n> --record --record_uoa=<X> --quiet
+
+but without starting a new `ck` process (one process for the whole search) and without the
+pipeline's 3 s pause CK makes for a human to read the choices (`sleep: 0`). Everything the trial
+prints (CK and the program) goes to ``explore-logs/trial-<n>.log`` in the entry; a trial whose run
+fails records nothing and gives the one-line error of its log as the reason it was skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ERROR_PREFIX
+from ..explore.search import TrialOutcome
+from ..explore.space import Stack
+from ..models.model_info import SYNTHETIC
+from ..results.entry import POINT_SUFFIX, read_json
+from ..results.reader import ResultPoint, point_from_flat, read_entry_info
+from . import kernel, recording
+
+LOG_FOLDER = "explore-logs"
+
+
+CK_MODULES = f"{os.sep}ck{os.sep}repo{os.sep}module{os.sep}"
+
+
+@contextmanager
+def without_ck_pauses() -> Iterator[None]:
+    """CK's pipeline pauses for a human to read its progress (0.5 s per pipeline iteration, 0.5 s before
+    running the program, ``sleep`` s after showing the choices); a trial has no one to read it. Sleeps
+    called from CK's own modules are skipped while this is active; any other sleep is left alone."""
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if CK_MODULES not in sys._getframe(1).f_code.co_filename:
+            real_sleep(seconds)
+
+    time.sleep = sleep
+    try:
+        yield
+    finally:
+        time.sleep = real_sleep
+
+
+@contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Both output streams of this process, and of the programs it starts, into ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _why_it_failed(log: Path, ck_error: str) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    ours = [line[len(ERROR_PREFIX):] for line in text.splitlines() if line.startswith(ERROR_PREFIX)]
+    theirs = re.findall(r"CK error: \[[^\]]*\] (.+)", text)
+    reason = (ours or ([ck_error] if ck_error else []) or theirs or ["the run failed"])[-1].strip()
+    return f"{reason} (log: {log})"
+
+
+ACCURACY_MODE = {"CK_REQUEST_MODE": "accuracy"}
+
+
+@dataclass(frozen=True)
+class CkTrials:
+    """Runs a stack as `ck benchmark` records it, into the experiment entry ``record_repo:record_uoa``.
+
+    With ``accuracy`` (an objective or a constraint is an accuracy), a stack with real weights is
+    also run once in accuracy mode (every image of the data set once): a second point of the same
+    stack, whose accuracy joins the trial's values. Synthetic weights never get an accuracy run.
+    """
+
+    record_uoa: str
+    record_repo: str
+    entry: Path
+    repetitions: int
+    accuracy: bool = False
+
+    def request(self, stack: Stack, env: dict[str, str] | None = None, repetitions: int = 0) -> dict:
+        libraries = {"dep_add_tags.lib": ",".join(stack.library)} if stack.library else {}
+        return {"data_uoa": stack.program, "dep_add_tags.model": stack.model_tags,
+                "env": {**dict(stack.env), **(env or {})}, **libraries,
+                "repetitions": str(repetitions or self.repetitions), "record": "yes", "record_uoa": self.record_uoa,
+                "record_repo": self.record_repo, "quiet": "yes", "sleep": "0", "out": "con"}
+
+    def _run(self, request: dict, log: Path) -> tuple[ResultPoint | None, str]:
+        with recording.trials_in_this_process(), output_to(log), without_ck_pauses():
+            result = kernel.benchmark(request)
+        points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []
+        if not points:
+            return None, _why_it_failed(log, str(result.get("error", "")))
+        uid = points[-1]
+        flat = read_json(self.entry / f"ckp-{uid}{POINT_SUFFIX}")
+        return point_from_flat(read_entry_info(self.entry, self.record_repo or "local"), uid, flat), ""
+
+    def __call__(self, stack: Stack, number: int) -> TrialOutcome:
+        log = self.entry / LOG_FOLDER / f"trial-{number:04d}.log"
+        t0 = time.monotonic()
+        point, why = self._run(self.request(stack), log)
+        if point is None:
+            return TrialOutcome(skipped=why, seconds=time.monotonic() - t0)
+        values = dict(point.numbers)
+        measured = (values.get("measured_duration_s") or 0.0) * values.get("statistical_repetitions", 1)
+        points = (point.id,)
+        if self.accuracy and SYNTHETIC not in stack.model:
+            scored, why = self._run(self.request(stack, ACCURACY_MODE, repetitions=1),
+                                    log.with_name(log.stem + "-accuracy.log"))
+            if scored is None:
+                return TrialOutcome(skipped=f"accuracy run: {why}", seconds=time.monotonic() - t0)
+            values.update({k: v for k, v in scored.numbers.items() if k.startswith("accuracy")})
+            points += (scored.id,)
+        return TrialOutcome(values=values, point=" ".join(points), seconds=time.monotonic() - t0, measured_s=measured)

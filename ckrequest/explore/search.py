@@ -1,0 +1,250 @@
+"""The search over a stack space: Optuna proposes, a trial runner measures, the frontier grows.
+
+Optuna is the engine (GridSampler, RandomSampler, NSGAIISampler, TPESampler; constraints through
+``constraints_func``), driven by ask-and-tell so that a trial that cannot run is told as failed and
+the search goes on. Its journal file storage lets ``--resume`` continue a killed search: a trial
+left running is failed and its stack asked for again. Every stack is measured at most once: a
+sampler proposing one already measured is told the measured values, at no cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from ..errors import RequestError
+from .frontier import hypervolume, pareto_flags
+from .space import Constraint, Objective, Space, Stack
+
+STRATEGIES = ("grid", "random", "nsga2", "tpe")
+GRID_UP_TO = 24  # the default strategy: the whole grid when the space is this small, else NSGA-II
+REPEATS_BEFORE_GIVING_UP = 200  # proposals of already-measured stacks in a row: the sampler has nothing new
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """What running one stack gave: the schema keys measured, or why it could not run."""
+
+    values: Mapping[str, float | None] = field(default_factory=dict)
+    point: str = ""  # repo:entry:point of the recorded point
+    skipped: str = ""  # why the trial did not run (no such package, an error)
+    seconds: float = 0.0  # the trial's wall time
+    measured_s: float = 0.0  # of which timed queries
+
+
+RunTrial = Callable[[Stack, int], TrialOutcome]
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    number: int  # 1, 2, ... in the order they ran
+    stack: Stack
+    status: str  # measured | infeasible | skipped
+    reason: str = ""
+    values: Mapping[str, float | None] = field(default_factory=dict)
+    point: str = ""
+    seconds: float = 0.0
+    measured_s: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "stack": self.stack.as_json(), "label": self.stack.describe(),
+                "status": self.status, "reason": self.reason,
+                "values": dict(self.values), "point": self.point, "seconds": round(self.seconds, 3),
+                "measured_s": round(self.measured_s, 3)}
+
+
+@dataclass(frozen=True)
+class Progress:
+    trial: TrialRecord
+    budget: int | None  # trials asked for (None: until the time budget or the space runs out)
+    frontier: tuple[int, ...]  # trial numbers on the frontier so far
+    hypervolume: float  # of the frontier so far, objectives normalised by what was measured
+
+
+def _why_missing(keys: Sequence[str]) -> str:
+    if any(k.startswith("accuracy") for k in keys):
+        return "synthetic weights give no accuracy: choose other objectives or real weights"
+    if "inference_latency" in keys:
+        return "inference_latency is the batch-1 latency: rank other batch sizes on latency_p50_s"
+    return "the run did not measure it"
+
+
+def default_strategy(space: Space) -> str:
+    return "grid" if space.size <= GRID_UP_TO else "nsga2"
+
+
+def objective_vector(values: Mapping[str, float | None], objectives: Sequence[Objective]) -> list[float] | None:
+    """The objectives as minimised values (a maximised one negated); None when one is missing."""
+    vector = []
+    for objective in objectives:
+        value = values.get(objective.key)
+        if value is None or not math.isfinite(value):
+            return None
+        vector.append(value if objective.better == "min" else -value)
+    return vector
+
+
+def frontier_of(records: Sequence[TrialRecord], objectives: Sequence[Objective]) -> tuple[tuple[int, ...], float]:
+    """The trial numbers on the Pareto frontier of the measured feasible trials, and its normalised hypervolume."""
+    measured = [(r.number, objective_vector(r.values, objectives)) for r in records if r.status == "measured"]
+    measured = [(n, v) for n, v in measured if v is not None]
+    if not measured:
+        return (), 0.0
+    vectors = [v for _, v in measured]
+    flags = pareto_flags(vectors)
+    front = [v for v, on in zip(vectors, flags) if on]
+    return tuple(n for (n, _), on in zip(measured, flags) if on), hypervolume(front, vectors)
+
+
+def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
+    import optuna
+
+    class AskTellGridSampler(optuna.samplers.GridSampler):
+        """Optuna's grid, driven by ask-and-tell: the search itself stops when every stack was tried
+        (GridSampler's own ``study.stop()`` works only inside ``study.optimize``)."""
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            pass
+
+    constraints = (lambda trial: trial.user_attrs.get("constraints", [0.0])) if constrained else None
+    if strategy == "grid":
+        return AskTellGridSampler({k: list(v) for k, v in space.dimensions.items()}, seed=seed)
+    if strategy == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if strategy == "nsga2":
+        population = max(4, min(20, space.size // 4))
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=population, constraints_func=constraints)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(4, space.size // 8)),
+                                      multivariate=True, constraints_func=constraints)
+
+
+@dataclass
+class Exploration:
+    """One search of a space, kept in ``storage`` (an Optuna journal) so that it can be resumed."""
+
+    space: Space
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...]
+    strategy: str
+    storage: Path
+    name: str
+    seed: int = 1
+    records: list[TrialRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise RequestError(f"--strategy={self.strategy}", "is not a search strategy",
+                               f"use one of: {', '.join(STRATEGIES)}")
+        if not self.objectives:
+            raise RequestError("objectives", "none given", "pass e.g. --objectives=inference_latency:min")
+
+    def _study(self, resume: bool) -> Any:
+        import optuna
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        if self.storage.exists() and not resume:
+            raise RequestError(f"exploration {self.name}", f"already has a search ({self.storage})",
+                               "continue it with --resume, or record into another --record_uoa")
+        if resume and not self.storage.exists():
+            raise RequestError(f"exploration {self.name}", "has no search to resume",
+                               "start it without --resume")
+        self.storage.parent.mkdir(parents=True, exist_ok=True)
+        storage = JournalStorage(JournalFileBackend(str(self.storage)))
+        sampler = _sampler(self.strategy, self.space, self.seed, bool(self.constraints))
+        return optuna.create_study(study_name=self.name, storage=storage, sampler=sampler, load_if_exists=resume,
+                                   directions=[o.direction for o in self.objectives])
+
+    def _resumed(self, study: Any) -> list[TrialRecord]:
+        """The trials of an earlier run of this search; one left running (killed) is failed and asked again."""
+        from optuna.trial import TrialState
+
+        records = []
+        for trial in study.get_trials(deepcopy=False):
+            if trial.state == TrialState.RUNNING:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+                study.enqueue_trial(dict(trial.params), skip_if_exists=False)
+                continue
+            if "record" in trial.user_attrs:
+                data = trial.user_attrs["record"]
+                records.append(TrialRecord(data["number"], self.space.stack(trial.params), data["status"],
+                                           data["reason"], data["values"], data["point"], data["seconds"],
+                                           data["measured_s"]))
+        return sorted(records, key=lambda r: r.number)
+
+    def run(self, run_trial: RunTrial, trials: int | None, seconds: float | None, resume: bool = False,
+            on_trial: Callable[[Progress], None] = lambda progress: None,
+            until: Callable[[list[TrialRecord]], bool] = lambda records: False) -> list[TrialRecord]:
+        """Run stacks until the search holds ``trials`` trials (those of a resumed run count), ``seconds``
+        passed in this run, ``until(records)`` says so, or every stack of the space was tried."""
+        from optuna.trial import TrialState
+
+        study = self._study(resume)
+        self.records = self._resumed(study) if resume else []
+        measured: dict[Stack, TrialRecord] = {r.stack: r for r in self.records}
+        start, repeats = time.monotonic(), 0
+        while (trials is None or len(self.records) < trials) and len(measured) < self.space.size:
+            if seconds is not None and time.monotonic() - start >= seconds or until(self.records):
+                break
+            trial = study.ask()
+            choice = {name: trial.suggest_categorical(name, list(choices))
+                      for name, choices in self.space.dimensions.items()}
+            if not self.space.allows(choice):  # not part of the space: told as failed, never run
+                trial.set_user_attr("excluded", True)
+                study.tell(trial, state=TrialState.FAIL)
+                repeats += 1
+                if repeats >= REPEATS_BEFORE_GIVING_UP:
+                    break
+                continue
+            stack = self.space.stack(choice)
+            known = measured.get(stack)
+            if known is not None:  # measured before: tell it again, measure nothing
+                self._tell(study, trial, known, TrialState, duplicate=True)
+                repeats += 1
+                if repeats >= REPEATS_BEFORE_GIVING_UP:
+                    break
+                continue
+            repeats = 0
+            number = len(self.records) + 1
+            record = self._measure(run_trial, stack, number)
+            self.records.append(record)
+            measured[stack] = record
+            self._tell(study, trial, record, TrialState)
+            front, volume = frontier_of(self.records, self.objectives)
+            on_trial(Progress(record, trials, front, volume))
+        return self.records
+
+    def _measure(self, run_trial: RunTrial, stack: Stack, number: int) -> TrialRecord:
+        t0 = time.monotonic()
+        try:
+            outcome = run_trial(stack, number)
+        except RequestError as err:
+            outcome = TrialOutcome(skipped=err.line())
+        seconds = outcome.seconds or time.monotonic() - t0
+        record = TrialRecord(number, stack, "measured", "", dict(outcome.values), outcome.point, seconds,
+                             outcome.measured_s)
+        if outcome.skipped:
+            return replace(record, status="skipped", reason=outcome.skipped)
+        missing = [o.key for o in self.objectives if outcome.values.get(o.key) is None]
+        if missing:
+            return replace(record, status="skipped",
+                           reason=f"no {', '.join(missing)} recorded ({_why_missing(missing)})")
+        broken = [str(c) for c in self.constraints if c.violation(outcome.values.get(c.key)) > 0]
+        if broken:
+            return replace(record, status="infeasible", reason="violates " + "; ".join(broken))
+        return record
+
+    def _tell(self, study: Any, trial: Any, record: TrialRecord, states: Any, duplicate: bool = False) -> None:
+        trial.set_user_attr("duplicate_of" if duplicate else "record",
+                            record.number if duplicate else record.as_json())
+        trial.set_user_attr("constraints", [c.violation(record.values.get(c.key)) for c in self.constraints]
+                            or [0.0])
+        vector = objective_vector(record.values, self.objectives)
+        if record.status == "skipped" or vector is None:
+            study.tell(trial, state=states.FAIL)
+            return
+        study.tell(trial, [v if o.better == "min" else -v for v, o in zip(vector, self.objectives)])
