@@ -13,11 +13,15 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SKIMAGE_DATA = Path(__import__("skimage").__file__).parent / "data"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 # Lanes (`make test-fast` runs the unit lane: none of these). A test is in a lane by what it uses.
 LANE_FIXTURES = {
-    "ck": {"ck_world", "fresh_ck_world", "zoo_world", "worlds", "world", "armnn_world", "tvm_world", "mobilenets"},
+    "ck": {"ck_world", "fresh_ck_world", "zoo_world", "worlds", "world", "armnn_world", "tvm_world", "mobilenets",
+           "explored"},
     "frameworks": {"zoo_world", "armnn_world", "tvm_world", "mobilenets", "tf_env", "mx_env"},
     "browser": {"browser"},
 }
@@ -119,6 +123,21 @@ def zoo_world(ck_world: CkWorld) -> CkWorld:
         if not ck_world.env_entries(tags):
             ck_world.install(package)
     return ck_world
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (which never downloads a browser here)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/run, or apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

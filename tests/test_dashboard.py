@@ -16,9 +16,6 @@ from ckrequest.board.dashboard import embed_json
 
 from builders import our_point, record_synthetic_mobilenet, write_experiment, write_original_results, write_results_repo
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EVIL_ENTRY = "x<img src=x onerror=window.pwned=1>"
 EVIL_MODEL = "</script><script>window.pwned=2</script><b>bold</b>"
 
@@ -28,20 +25,6 @@ def results(tmp_path_factory):
     repo = write_original_results(tmp_path_factory.mktemp("results"))
     write_experiment(repo, EVIL_ENTRY, {"e1": our_point(design_name=EVIL_MODEL, arch="", latency_s=0.5, top1=0.1)})
     return repo
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/run, or apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[test]'")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def scoreboard_json(world, results, *flags: str) -> list[dict]:

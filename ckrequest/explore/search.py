@@ -111,7 +111,9 @@ def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
 
     constraints = (lambda trial: trial.user_attrs.get("constraints", [0.0])) if constrained else None
     if strategy == "grid":
-        return AskTellGridSampler({k: list(v) for k, v in space.dimensions.items()}, seed=seed)
+        ordered = space.ordered()
+        return AskTellGridSampler({k: list(range(len(v))) if ordered[k] else list(v)
+                                   for k, v in space.dimensions.items()}, seed=seed)
     if strategy == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if strategy == "nsga2":
@@ -123,13 +125,14 @@ def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
 
 @dataclass
 class Exploration:
-    """One search of a space, kept in ``storage`` (an Optuna journal) so that it can be resumed."""
+    """One search of a space, kept in ``storage`` (an Optuna journal) so that it can be resumed; with no
+    storage (a replayed search), in memory."""
 
     space: Space
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
     strategy: str
-    storage: Path
+    storage: Path | None
     name: str
     seed: int = 1
     records: list[TrialRecord] = field(default_factory=list)
@@ -147,6 +150,10 @@ class Exploration:
         from optuna.storages.journal import JournalFileBackend
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = _sampler(self.strategy, self.space, self.seed, bool(self.constraints))
+        directions = [o.direction for o in self.objectives]
+        if self.storage is None:
+            return optuna.create_study(study_name=self.name, sampler=sampler, directions=directions)
         if self.storage.exists() and not resume:
             raise RequestError(f"exploration {self.name}", f"already has a search ({self.storage})",
                                "continue it with --resume, or record into another --record_uoa")
@@ -155,9 +162,15 @@ class Exploration:
                                "start it without --resume")
         self.storage.parent.mkdir(parents=True, exist_ok=True)
         storage = JournalStorage(JournalFileBackend(str(self.storage)))
-        sampler = _sampler(self.strategy, self.space, self.seed, bool(self.constraints))
         return optuna.create_study(study_name=self.name, storage=storage, sampler=sampler, load_if_exists=resume,
-                                   directions=[o.direction for o in self.objectives])
+                                   directions=directions)
+
+    def _choice(self, params: Mapping[str, Any]) -> dict[str, str]:
+        """Optuna's parameters as choices: an ordinal dimension is suggested as the index of its choice, so that
+        TPE and NSGA-II see that batch 8 lies beyond batch 4."""
+        ordered = self.space.ordered()
+        return {name: ordered[name][int(value)] if ordered[name] else str(value)  # type: ignore[index]
+                for name, value in params.items()}
 
     def _resumed(self, study: Any) -> list[TrialRecord]:
         """The trials of an earlier run of this search; one left running (killed) is failed and asked again."""
@@ -171,7 +184,7 @@ class Exploration:
                 continue
             if "record" in trial.user_attrs:
                 data = trial.user_attrs["record"]
-                records.append(TrialRecord(data["number"], self.space.stack(trial.params), data["status"],
+                records.append(TrialRecord(data["number"], self.space.stack(self._choice(trial.params)), data["status"],
                                            data["reason"], data["values"], data["point"], data["seconds"],
                                            data["measured_s"]))
         return sorted(records, key=lambda r: r.number)
@@ -191,8 +204,9 @@ class Exploration:
             if seconds is not None and time.monotonic() - start >= seconds or until(self.records):
                 break
             trial = study.ask()
-            choice = {name: trial.suggest_categorical(name, list(choices))
-                      for name, choices in self.space.dimensions.items()}
+            choice = self._choice({name: trial.suggest_int(name, 0, len(ordinal) - 1) if ordinal
+                                   else trial.suggest_categorical(name, list(self.space.dimensions[name]))
+                                   for name, ordinal in self.space.ordered().items()})
             if not self.space.allows(choice):  # not part of the space: told as failed, never run
                 trial.set_user_attr("excluded", True)
                 study.tell(trial, state=TrialState.FAIL)

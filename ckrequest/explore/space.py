@@ -43,6 +43,7 @@ from ..run.config import MEASUREMENT_SETTINGS
 
 DEFAULT_OBJECTIVES = ("inference_latency:min", "accuracy_top1:max")
 TAG_DIMENSIONS = ("model", "library")  # choices that are tag sets: a rule names tags the choice must carry
+ORDINAL_VALUE = re.compile(r"(?:^|-)(\d+(?:\.\d+)?)$")  # 8, 0.5, resolution-224, multiplier-0.25
 CONSTRAINT = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 
 
@@ -151,6 +152,11 @@ class Space:
         dims.update({name: values for name, values in self.env})
         return dims
 
+    def ordered(self) -> dict[str, tuple[str, ...] | None]:
+        """Each dimension's choices in increasing order when they are ordinal (three or more numbers, or tags
+        that differ only in a trailing number: batch sizes, multiplier-0.25 ... multiplier-1.0), else None."""
+        return {name: ordinal_order(choices) for name, choices in self.dimensions.items()}
+
     @property
     def size(self) -> int:
         """How many stacks the space holds (the grid without the excluded ones)."""
@@ -186,6 +192,15 @@ class Space:
             choice = dict(zip(names, values))
             if self.allows(choice):
                 yield self.stack(choice)
+
+
+def ordinal_order(choices: tuple[str, ...]) -> tuple[str, ...] | None:
+    if len(choices) < 3:
+        return None
+    found = [ORDINAL_VALUE.search(c) for c in choices]
+    if not all(found) or len({c[:m.start()] for c, m in zip(choices, found) if m}) != 1:
+        return None
+    return tuple(sorted(choices, key=lambda c: float(ORDINAL_VALUE.search(c).group(1))))  # type: ignore[union-attr]
 
 
 def _fail(where: str, field_name: str, why: str, fix: str) -> RequestError:

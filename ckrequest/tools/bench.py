@@ -3,7 +3,7 @@
     python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
     python -m ckrequest.tools.bench scoreboard [--points 10000] [--warm-points 100000] [--rounds 3]
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
-    python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95]
+    python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95] [--objectives ...]
     python -m ckrequest.tools.bench trials [--trials 10] [--seconds 0.5]    (in a CK world: CK_REPOS)
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--grid", default="", help="an exploration's explore.json (default: the packaged grid)")
     search.add_argument("--seeds", type=int, default=10)
     search.add_argument("--share", type=float, default=0.95)
+    search.add_argument("--objectives", default="", help="key:min,key:max,... (default: the grid's)")
     trials = sub.add_parser("trials", help="a trial's wall time beyond its measured time: explore vs ck benchmark")
     trials.add_argument("--trials", type=int, default=10)
     trials.add_argument("--seconds", type=float, default=0.5, help="measured seconds per trial")
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "search":
         from .bench_search import run as search_bench
 
-        return search_bench(args.grid, args.seeds, args.share)
+        return search_bench(args.grid, args.seeds, args.share, args.objectives)
     if args.what == "trials":
         from .bench_trials import run as trials_bench
 

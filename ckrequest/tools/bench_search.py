@@ -1,7 +1,7 @@
 """Search quality, measured: how many trials each strategy needs to reach 95 % of a full grid's
 hypervolume, replaying a recorded grid (every stack's measured result) over several seeds.
 
-    python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95]
+    python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95] [--objectives k:min,...]
 
 The default grid is ``ckrequest/data/search-grid-onnxruntime-mobilenets.json``: a
 `ck explore --strategy=grid` of 64 stacks recorded on this project's development machine (see
@@ -12,13 +12,13 @@ judged on one scale; a strategy that never reaches the share counts the whole gr
 from __future__ import annotations
 
 import statistics
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from ..explore.replay import RecordedGrid
 from ..explore.search import STRATEGIES, Exploration
+from ..explore.space import parse_objective
 
 DEFAULT_GRID = "search-grid-onnxruntime-mobilenets.json"
 TARGET_SHARE_OF_GRID = 0.40  # nsga2 or tpe must need at most this share of the grid's trials
@@ -34,21 +34,18 @@ class StrategyResult:
         return statistics.median(self.trials)
 
 
-def trials_to_reach(grid: RecordedGrid, strategy: str, seed: int, share: float, folder: Path) -> int:
+def trials_to_reach(grid: RecordedGrid, strategy: str, seed: int, share: float) -> int:
     goal = share * grid.best_hypervolume()
-    exploration = Exploration(grid.space, grid.objectives, grid.space.constraints, strategy,
-                              folder / f"{strategy}-{seed}.journal", f"{strategy}-{seed}", seed=seed)
+    exploration = Exploration(grid.space, grid.objectives, grid.space.constraints, strategy, None,
+                              f"{strategy}-{seed}", seed=seed)
     records = exploration.run(grid, None, None, until=lambda done: grid.hypervolume_of(done) >= goal - 1e-12)
     return len(records) if grid.hypervolume_of(records) >= goal - 1e-12 else grid.space.size
 
 
 def compare(grid: RecordedGrid, seeds: int, share: float) -> list[StrategyResult]:
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for strategy in STRATEGIES:
-            results.append(StrategyResult(strategy, tuple(trials_to_reach(grid, strategy, seed, share, Path(tmp))
-                                                          for seed in range(1, seeds + 1))))
-    return results
+    return [StrategyResult(strategy, tuple(trials_to_reach(grid, strategy, seed, share)
+                                           for seed in range(1, seeds + 1)))
+            for strategy in STRATEGIES]
 
 
 def table(results: list[StrategyResult], size: int, share: float) -> str:
@@ -60,9 +57,11 @@ def table(results: list[StrategyResult], size: int, share: float) -> str:
     return "\n".join(lines)
 
 
-def run(grid_path: str, seeds: int, share: float) -> int:
+def run(grid_path: str, seeds: int, share: float, objectives: str = "") -> int:
     path = Path(grid_path) if grid_path else Path(str(resources.files("ckrequest") / "data" / DEFAULT_GRID))
     grid = RecordedGrid.load(path)
+    if objectives:
+        grid = replace(grid, objectives=tuple(parse_objective(o) for o in objectives.split(",")))
     print(f"grid: {path} ({grid.space.size} stacks; objectives {', '.join(map(str, grid.objectives))})")
     results = compare(grid, seeds, share)
     print(table(results, grid.space.size, share))
