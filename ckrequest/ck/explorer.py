@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,11 @@ class CkTrials:
 
     def _run(self, request: dict, log: Path) -> tuple[ResultPoint | None, str]:
         with recording.trials_in_this_process(), output_to(log), without_ck_pauses():
-            result = kernel.benchmark(request)
+            try:
+                result = kernel.benchmark(request)
+            except Exception as err:  # a bug in CK or in us: this trial is lost, never the search
+                traceback.print_exc()
+                return None, f"{type(err).__name__}: {err} (log: {log})"
         points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []
         if not points:
             return None, _why_it_failed(log, str(result.get("error", "")))

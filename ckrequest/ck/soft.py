@@ -7,6 +7,7 @@ CK passes in (env, customize, deps) is all we use.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,8 +65,9 @@ _PROBE = (
     "m = importlib.import_module(sys.argv[2])\n"
     "import os\n"
     "assert os.path.realpath(m.__file__).startswith(os.path.realpath(root) + os.sep), m.__file__\n"
-    "print(getattr(m, '__version__', ''))\n"
-    "print(int(os.path.realpath(root) in [os.path.realpath(p) for p in default_path]))\n"
+    "import json\n"
+    "print(json.dumps([str(getattr(m, '__version__', '')),\n"
+    "                  os.path.realpath(root) in [os.path.realpath(p) for p in default_path]]))\n"
 )
 
 
@@ -77,8 +79,12 @@ def probe_python_library(python: str, root: str, module: str) -> tuple[str, bool
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise RequestError(f"{module} in {root}", f"not importable by {python}: {last}",
                            f"reinstall it: ck install package --tags=lib,{module} --quiet")
-    lines = proc.stdout.strip().splitlines()
-    return lines[-2].strip(), lines[-1].strip() == "1"
+    try:  # the last line: what the import printed before it does not count
+        version, on_path = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RequestError(f"{module} in {root}", f"gave no version when imported by {python}",
+                           f"reinstall it: ck install package --tags=lib,{module} --quiet") from None
+    return str(version), bool(on_path)
 
 
 def _library_root(full_path: str, module: str) -> str:
@@ -104,6 +110,9 @@ def library_version_cmd(i: CkDict) -> CkDict:
     root = _library_root(i["full_path"], module)
     try:
         version, _ = probe_python_library(_library_python(i, root), root, module)
+        if not version:  # a folder of that name inside another package (ray/train/tensorflow), not the library
+            raise RequestError(f"{module} in {root}", "has no __version__: not a release of the library",
+                               f"install it: ck install package --tags=lib,{module} --quiet")
     except RequestError as err:
         return ck_failure(err)
     return _ok(version=version, cmd="")

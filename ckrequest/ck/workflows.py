@@ -105,9 +105,9 @@ def _report(workflow: Workflow, entry: str, objectives: tuple[str, ...]) -> str:
 def run_workflow(entry: Path, flags: Mapping[str, Any]) -> int:
     started = time.monotonic()
     workflow = Workflow.load(entry)
-    print(for_terminal(f"== {workflow.title}\noriginal: {workflow.original}\nhere: {workflow.here}"), flush=True)
-    for line in workflow.stand_ins:
-        print(for_terminal(f"stand-in: {line}"), flush=True)
+    for line in (f"== {workflow.title}", f"original: {workflow.original}", f"here: {workflow.here}",
+                 *(f"stand-in: {text}" for text in workflow.stand_ins)):
+        print(for_terminal(line), flush=True)
     source = kernel.entry_meta(SPACE_MODULE, workflow.space).get("space")
     for step in workflow.prepare:
         source = PREPARATIONS[step](dict(source))

@@ -1,7 +1,7 @@
 """The search over a stack space: Optuna proposes, a trial runner measures, the frontier grows.
 
 Optuna is the engine (GridSampler, RandomSampler, NSGAIISampler, TPESampler; constraints through
-``constraints_func``), driven by ask-and-tell so that a trial that cannot run is told as failed and
+``Trial.set_constraint``), driven by ask-and-tell so that a trial that cannot run is told as failed and
 the search goes on. Its journal file storage lets ``--resume`` continue a killed search: a trial
 left running is failed and its stack asked for again. Every stack is measured at most once: a
 sampler proposing one already measured is told the measured values, at no cost.
@@ -15,13 +15,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from ..errors import RequestError
 from .frontier import hypervolume, pareto_flags
 from .space import Constraint, Objective, Space, Stack
 
 STRATEGIES = ("grid", "random", "nsga2", "tpe")
 GRID_UP_TO = 24  # the default strategy: the whole grid when the space is this small, else NSGA-II
-REPEATS_BEFORE_GIVING_UP = 200  # proposals of already-measured stacks in a row: the sampler has nothing new
+REPEATS_BEFORE_AN_UNTRIED_STACK = 20  # proposals of tried (or excluded) stacks in a row: the sampler has converged,
+# so the next trial is a stack not tried yet, drawn at random (without a budget the search covers the space)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def frontier_of(records: Sequence[TrialRecord], objectives: Sequence[Objective])
     return tuple(n for (n, _), on in zip(measured, flags) if on), hypervolume(front, vectors)
 
 
-def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
+def _sampler(strategy: str, space: Space, seed: int) -> Any:
     import optuna
 
     class AskTellGridSampler(optuna.samplers.GridSampler):
@@ -109,7 +112,6 @@ def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
         def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
             pass
 
-    constraints = (lambda trial: trial.user_attrs.get("constraints", [0.0])) if constrained else None
     if strategy == "grid":
         ordered = space.ordered()
         return AskTellGridSampler({k: list(range(len(v))) if ordered[k] else list(v)
@@ -118,9 +120,9 @@ def _sampler(strategy: str, space: Space, seed: int, constrained: bool) -> Any:
         return optuna.samplers.RandomSampler(seed=seed)
     if strategy == "nsga2":
         population = max(4, min(20, space.size // 4))
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=population, constraints_func=constraints)
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(4, space.size // 8)),
-                                      multivariate=True, constraints_func=constraints)
+                                      multivariate=True)
 
 
 @dataclass
@@ -150,7 +152,7 @@ class Exploration:
         from optuna.storages.journal import JournalFileBackend
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = _sampler(self.strategy, self.space, self.seed, bool(self.constraints))
+        sampler = _sampler(self.strategy, self.space, self.seed)
         directions = [o.direction for o in self.objectives]
         if self.storage is None:
             return optuna.create_study(study_name=self.name, sampler=sampler, directions=directions)
@@ -172,15 +174,22 @@ class Exploration:
         return {name: ordered[name][int(value)] if ordered[name] else str(value)  # type: ignore[index]
                 for name, value in params.items()}
 
+    def _params(self, choice: Mapping[str, str]) -> dict[str, Any]:
+        """The inverse of ``_choice``: a choice as Optuna's parameters."""
+        ordered = self.space.ordered()
+        return {name: ordered[name].index(value) if ordered[name] else value  # type: ignore[union-attr]
+                for name, value in choice.items()}
+
     def _resumed(self, study: Any) -> list[TrialRecord]:
         """The trials of an earlier run of this search; one left running (killed) is failed and asked again."""
         from optuna.trial import TrialState
 
         records = []
         for trial in study.get_trials(deepcopy=False):
-            if trial.state == TrialState.RUNNING:
+            if trial.state == TrialState.RUNNING:  # killed: failed, and its stack asked for first
                 study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-                study.enqueue_trial(dict(trial.params), skip_if_exists=False)
+                if set(trial.params) == set(self.space.dimensions):  # (killed while choosing: asked anew)
+                    study.enqueue_trial(dict(trial.params), skip_if_exists=False)
                 continue
             if "record" in trial.user_attrs:
                 data = trial.user_attrs["record"]
@@ -200,6 +209,7 @@ class Exploration:
         self.records = self._resumed(study) if resume else []
         measured: dict[Stack, TrialRecord] = {r.stack: r for r in self.records}
         start, repeats = time.monotonic(), 0
+        rng = np.random.default_rng(self.seed)
         while (trials is None or len(self.records) < trials) and len(measured) < self.space.size:
             if seconds is not None and time.monotonic() - start >= seconds or until(self.records):
                 break
@@ -207,20 +217,19 @@ class Exploration:
             choice = self._choice({name: trial.suggest_int(name, 0, len(ordinal) - 1) if ordinal
                                    else trial.suggest_categorical(name, list(self.space.dimensions[name]))
                                    for name, ordinal in self.space.ordered().items()})
-            if not self.space.allows(choice):  # not part of the space: told as failed, never run
-                trial.set_user_attr("excluded", True)
-                study.tell(trial, state=TrialState.FAIL)
+            stack = self.space.stack(choice) if self.space.allows(choice) else None
+            known = measured.get(stack) if stack is not None else None
+            if stack is None or known is not None:
+                if stack is None:  # not part of the space: told as failed, never run
+                    trial.set_user_attr("excluded", True)
+                    study.tell(trial, state=TrialState.FAIL)
+                else:  # measured before: told again, nothing measured
+                    self._tell(study, trial, known, TrialState, duplicate=True)
                 repeats += 1
-                if repeats >= REPEATS_BEFORE_GIVING_UP:
-                    break
-                continue
-            stack = self.space.stack(choice)
-            known = measured.get(stack)
-            if known is not None:  # measured before: tell it again, measure nothing
-                self._tell(study, trial, known, TrialState, duplicate=True)
-                repeats += 1
-                if repeats >= REPEATS_BEFORE_GIVING_UP:
-                    break
+                if repeats >= REPEATS_BEFORE_AN_UNTRIED_STACK:
+                    untried = [c for c in self.space.choices() if self.space.stack(c) not in measured]
+                    study.enqueue_trial(self._params(untried[rng.integers(len(untried))]))
+                    repeats = 0
                 continue
             repeats = 0
             number = len(self.records) + 1
@@ -255,8 +264,8 @@ class Exploration:
     def _tell(self, study: Any, trial: Any, record: TrialRecord, states: Any, duplicate: bool = False) -> None:
         trial.set_user_attr("duplicate_of" if duplicate else "record",
                             record.number if duplicate else record.as_json())
-        trial.set_user_attr("constraints", [c.violation(record.values.get(c.key)) for c in self.constraints]
-                            or [0.0])
+        for constraint in self.constraints:  # <= 0 feasible: NSGA-II and TPE prefer feasible stacks
+            trial.set_constraint(str(constraint), constraint.violation(record.values.get(constraint.key)))
         vector = objective_vector(record.values, self.objectives)
         if record.status == "skipped" or vector is None:
             study.tell(trial, state=states.FAIL)

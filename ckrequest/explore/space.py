@@ -186,12 +186,16 @@ class Space:
                      tuple((name, choice[name]) for name, _ in self.env),
                      tuple(t for t in choice.get("library", "").split(",") if t))
 
-    def grid(self) -> Iterator[Stack]:
+    def choices(self) -> Iterator[dict[str, str]]:
+        """Every allowed combination of choices, dimension by dimension."""
         names = list(self.dimensions)
         for values in itertools.product(*self.dimensions.values()):
             choice = dict(zip(names, values))
             if self.allows(choice):
-                yield self.stack(choice)
+                yield choice
+
+    def grid(self) -> Iterator[Stack]:
+        return (self.stack(choice) for choice in self.choices())
 
 
 def ordinal_order(choices: tuple[str, ...]) -> tuple[str, ...] | None:

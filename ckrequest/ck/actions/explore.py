@@ -89,13 +89,15 @@ def explore(request: ExploreRequest) -> tuple[list[TrialRecord], Path]:
                               request.record_uoa, seed=seed)
     repo = "" if request.record_repo == "local" else request.record_repo
     runner = CkTrials(request.record_uoa, repo, location.path, space.repetitions, space.needs_accuracy(objectives))
+    if earlier is not None:
+        print(f"resuming: {len(earlier.get('trials', []))} trial(s) recorded in experiment:{location.name}", flush=True)
     print(f"exploring {space.name} ({space.size} stacks) with {strategy} into experiment:{location.name}; "
           f"objectives {', '.join(map(str, objectives))}" +
           (f"; constraints {'; '.join(map(str, space.constraints))}" if space.constraints else ""), flush=True)
 
     def on_trial(progress: Progress) -> None:
+        write_log(location.path, exploration, exploration.records)  # on disk before it is said
         print(progress_line(progress, objectives), flush=True)
-        write_log(location.path, exploration, exploration.records)
 
     records = exploration.run(runner, trials, request.seconds, resume=request.resume, on_trial=on_trial)
     write_log(location.path, exploration, records)
