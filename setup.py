@@ -27,6 +27,8 @@ setup(
         "scipy>=1.10",  # validate's bootstrap and Mann-Whitney; CK's statistics of repetitions
         "tqdm>=4.60",  # progress of long steps
         "orjson>=3.9",  # reading 10,000 result points fast
+        "optuna>=5.0",  # ck explore: the samplers (grid, random, NSGA-II, TPE) and the journal --resume continues
+        "moocore>=0.3",  # ck explore: the exact hypervolume of a frontier, any number of objectives
     ],
     extras_require={
         "run": RUN,
