@@ -62,7 +62,8 @@ def page_data(board: Board, repos: list[str], explorations: Sequence[Mapping[str
 def render_html(board: Board, repos: list[str], title: str = "ReQuEST scoreboard",
                 explorations: Sequence[Mapping[str, Any]] = ()) -> str:
     """The page; ``explorations`` are `ck explore` logs (the trials, the frontier's growth) drawn below the board."""
-    script, style = _template("dashboard.js") + "\n" + _template("explorations.js"), _template("dashboard.css")
+    script = "\n".join(_template(name) for name in ("common.js", "dashboard.js", "explorations.js"))
+    style = _template("dashboard.css")
     for text in (script, style):
         if "</" in text or "<!--" in text:
             raise ValueError("a dashboard template file holds '</' or '<!--', which would end its element")

@@ -2,10 +2,9 @@
 // setAttribute on our own elements, never as markup.
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("board-data").textContent);
+  var DATA = CKR.data;
   var METRICS = {};
   DATA.metrics.forEach(function (m) { METRICS[m.key] = m; });
-  var SVGNS = "http://www.w3.org/2000/svg";
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf", "#393b79", "#ad494a"];
   var W = 900, H = 500, M = {left: 78, right: 20, top: 18, bottom: 52}, ROW_LIMIT = 1000;
@@ -14,18 +13,7 @@
                colourBy: DATA.colour_by[0].key, sortKey: DATA.x.key, sortAsc: DATA.x.better === "min",
                showAll: false};
 
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    if (cls) { node.className = cls; }
-    return node;
-  }
-  function svg(tag, attrs) {
-    var node = document.createElementNS(SVGNS, tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
-    return node;
-  }
-  function isNum(v) { return typeof v === "number" && isFinite(v); }
+  var el = CKR.el, svg = CKR.svg, isNum = CKR.isNum;
   function fmt(key, v, p) {
     if (!isNum(v)) { return "-"; }
     var m = METRICS[key];

@@ -3,26 +3,14 @@
 // and its hypervolume after each trial. Texts go in through textContent only, as in dashboard.js.
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("board-data").textContent);
+  var DATA = CKR.data;
   var box = document.getElementById("explorations");
   if (!DATA.explorations || !DATA.explorations.length) { box.hidden = true; return; }
   var METRICS = {};
   DATA.metrics.forEach(function (m) { METRICS[m.key] = m; });
-  var SVGNS = "http://www.w3.org/2000/svg";
   var COLOURS = {measured: "#1f77b4", infeasible: "#999999"};
 
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    if (cls) { node.className = cls; }
-    return node;
-  }
-  function svg(tag, attrs) {
-    var node = document.createElementNS(SVGNS, tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
-    return node;
-  }
-  function isNum(v) { return typeof v === "number" && isFinite(v); }
+  var el = CKR.el, svg = CKR.svg, isNum = CKR.isNum;
   function fmt(key, v) {
     var m = METRICS[key];
     if (!isNum(v) || !m) { return "-"; }
