@@ -3,7 +3,9 @@
 An entry is a folder ``<repo>/experiment/<alias>/`` with ``.cm/meta.json`` (CK keeps the entry's
 own description under its ``meta`` key), ``pipeline.json`` (the pipeline CK replays, with the
 dependencies it resolved) and per point ``ckp-<uid>.flat.json`` (every key, flattened) plus our
-sidecars (``ckp-<uid>.predictions-<sub>.json``, ``ckp-<uid>.latencies-<sub>.json``).
+sidecars (``ckp-<uid>.predictions-<sub>.json``, ``ckp-<uid>.latencies-<sub>.json.gz``, and for a run
+driven by MLPerf LoadGen ``ckp-<uid>.loadgen-summary-<sub>.txt``, ``...loadgen-detail-<sub>.txt.gz``,
+``...loadgen-accuracy-<sub>.json.gz``).
 
 The rules, used by the scoreboard, the dashboard, validate, check and replay alike:
 
@@ -34,7 +36,9 @@ PIPELINE_FILE = "pipeline.json"
 POINT_SUFFIX = ".flat.json"
 # our files next to CK's, per point and subpoint (CK takes any ckp-<point>.<4 characters>.* for a subpoint
 # of its own, so ours are named <kind>-<subpoint>)
-SIDECARS = {"predictions": ".json", "latencies": ".json.gz"}
+SIDECARS = {"predictions": ".json", "latencies": ".json.gz",
+            # MLPerf LoadGen's logs: every repetition's summary and detail, the last accuracy log
+            "loadgen-summary": ".txt", "loadgen-detail": ".txt.gz", "loadgen-accuracy": ".json.gz"}
 
 
 def sidecar_path(entry_dir: Path, point: str, kind: str, sub_point: int) -> Path:

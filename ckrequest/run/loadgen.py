@@ -18,12 +18,13 @@ Above batch 1 the images of a batch are known only when LoadGen issues them, so 
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Sequence
@@ -199,6 +200,17 @@ def settings_for(lg: ModuleType, config: RunConfig, info: ModelInfo, seconds_per
     return settings
 
 
+def conf_digest(config: RunConfig) -> str | None:
+    """What the configuration files said (their text, not where they were): part of the stack."""
+    paths = [path for path in (config.mlperf_conf, config.user_conf) if path]
+    if not paths:
+        return None
+    digest = hashlib.sha256()
+    for var, path in (("mlperf_conf", config.mlperf_conf), ("user_conf", config.user_conf)):
+        digest.update(f"{var}\0".encode() + (Path(path).read_bytes() if path else b"") + b"\0")
+    return digest.hexdigest()
+
+
 def _log_settings(lg: ModuleType, log_dir: Path) -> Any:
     log = lg.LogSettings()
     log.log_output.outdir = str(log_dir)
@@ -233,7 +245,7 @@ def run_loadgen(backend: Backend, images: Sequence[LabelledImage], root: Path | 
             raise sut.error
         raise RequestError(f"{backend.name} under LoadGen", f"the framework failed: {type(sut.error).__name__}: "
                            f"{sut.error}".split("\n")[0], "run the same model with CK_REQUEST_SCENARIO=native")
-    result = result_from_detail(log_dir, config.scenario)
+    result = replace(result_from_detail(log_dir, config.scenario), conf_sha256=conf_digest(config))
     accuracy = None
     if not info.is_synthetic:
         if config.mode == "accuracy":

@@ -85,6 +85,7 @@ class LoadGenResult:
     min_query_count: int = 0  # effective
     duration_s: float | None = None  # LoadGen's timed window
     errors: tuple[str, ...] = ()  # LoadGen's error messages
+    conf_sha256: str | None = None  # of the mlperf.conf and user.conf LoadGen read, if any
 
     @property
     def failed(self) -> tuple[str, ...]:
