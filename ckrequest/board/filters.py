@@ -40,6 +40,7 @@ class Filters:
     platform: str = ""  # substring of the platform alias, its name, plat_name or cpu_name
     precision: str = ""  # fp32 / fp16 / int8, exactly
     dataset: str = ""  # the data set the points ran on (imagenet, sample-photos); its accuracies rank together
+    scenario: str = ""  # native or an MLPerf LoadGen scenario (SingleStream, ...), in any letter case
 
     def keep(self, point: ResultPoint) -> bool:
         if self == NO_FILTERS:
@@ -54,7 +55,8 @@ class Filters:
                 and has(self.library, point.library_name)
                 and has(self.platform, point.platform, point.platform_name, point.plat_name, point.cpu_name)
                 and (not self.precision or self.precision.lower() == point.model_precision.lower())
-                and (not self.dataset or dataset_name(self.dataset) == dataset_name(point.dataset_species)))
+                and (not self.dataset or dataset_name(self.dataset) == dataset_name(point.dataset_species))
+                and (not self.scenario or self.scenario.lower() == point.scenario.lower()))
 
     def accuracy_view(self) -> AccuracyView:
         if self.dataset:

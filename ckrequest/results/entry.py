@@ -30,6 +30,7 @@ import orjson
 
 from .. import atomic
 from ..errors import RequestError
+from ..run.config import NATIVE
 
 META_FILE = Path(".cm") / "meta.json"
 PIPELINE_FILE = "pipeline.json"
@@ -168,6 +169,11 @@ class RecordedPoint:
 
     def meta(self, name: str) -> Any:
         return self.flat.get(f"##features#meta#{name}#min")
+
+    def stack_feature(self, name: str) -> Any:
+        """A feature as a stack compares it: a point recorded before LoadGen scenarios ran our harness."""
+        value = self.feature(name)
+        return NATIVE if name == "scenario" and value in (None, "") else value
 
     def platform(self) -> dict[str, Any]:
         return {key: self.meta(key) for key in ("cpu_name", "plat_name", "os_name", "cpu_cores", "cpu_threads",
