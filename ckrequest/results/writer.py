@@ -53,7 +53,7 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
         if m.batch_size == 1:
             out["inference_latency"] = lat.median_s  # seconds per batch-1 query
     if result.loadgen is not None:
-        out.update(loadgen_characteristics(result.loadgen, result.config.batch_size, result.config.warmup))
+        out.update(loadgen_characteristics(result.loadgen, result.config.warmup))
     a = result.accuracy
     if a is not None:
         out.update({
@@ -75,7 +75,7 @@ def _latency_keys(latency: Mapping[str, float], count: int) -> dict[str, float]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def loadgen_characteristics(run: LoadGenResult, batch_size: int, warmup: int) -> dict[str, Any]:
+def loadgen_characteristics(run: LoadGenResult, warmup: int) -> dict[str, Any]:
     """What LoadGen measured and decided. Its latencies are our latency keys where they are a query's own
     (SingleStream, MultiStream: per query; Server: with its wait in the queue); Offline's one query has none."""
     if run.valid is None:  # AccuracyOnly: LoadGen judges nothing
