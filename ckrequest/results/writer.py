@@ -183,8 +183,9 @@ def loadgen_lines(run: LoadGenResult) -> list[str]:
     lat = run.latency_s
     figures = {"SingleStream": f"p90 {lat.get('p90', 0) * 1e3:.3f} ms",
                "MultiStream": f"p99 per query {lat.get('p99', 0) * 1e3:.3f} ms",
-               "Server": f"{run.samples_per_second or 0:.1f} samples/s completed at {run.target_qps:g} QPS asked, "
-                         f"p99 {lat.get('p99', 0) * 1e3:.3f} ms (bound {run.target_latency_s * 1e3:g} ms)",
+               "Server": f"{run.samples_per_second or 0:.1f} samples/s completed at a target of "
+                         f"{run.target_qps:.4g} QPS, p99 {lat.get('p99', 0) * 1e3:.3f} ms "
+                         f"(bound {run.target_latency_s * 1e3:g} ms)",
                "Offline": f"{run.samples_per_second or 0:.1f} samples/s"}
     early = ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in run.early_stopping_s.items())
     lines = [f"loadgen    {run.scenario} {run.verdict}: {figures[run.scenario]}"
