@@ -5,7 +5,9 @@ from setuptools import find_packages, setup
 # Running benchmarks and building models in this Python (the harness, the model zoo). ONNX Runtime is here as
 # the reference every conversion is checked against; the ONNX Runtime benchmarked is the CK package's, in
 # CK_TOOLS like every other framework (TensorFlow, OpenVINO, ... never come into this Python).
-RUN = ["pillow>=10.0", "scikit-image>=0.22", "onnx==1.23.2", "onnxruntime==1.32.0", "onnxconverter-common>=1.14"]
+# MLPerf LoadGen drives the programs' LoadGen scenarios (CK_REQUEST_SCENARIO); the run script runs in this Python.
+RUN = ["pillow>=10.0", "scikit-image>=0.22", "onnx==1.23.2", "onnxruntime==1.32.0", "onnxconverter-common>=1.14",
+       "mlcommons-loadgen>=6.0,<6.1"]
 PLOTS = ["matplotlib>=3.7"]  # ck dashboard --png
 
 setup(

@@ -128,6 +128,7 @@ def test_wrong_data_set_path_is_refused(ck_world, tmp_path):
 @pytest.mark.parametrize("flag, words", [
     ("--env.CK_REQUEST_BATCH_SIZE=one", "CK_REQUEST_BATCH_SIZE='one': is not a whole number"),
     ("--env.CK_REQUEST_MIN_DURATION_S=-3", "CK_REQUEST_MIN_DURATION_S='-3': is outside"),
+    ("--env.CK_REQUEST_SCENARIO=Fastest", "CK_REQUEST_SCENARIO='Fastest': is not one of native, SingleStream"),
 ])
 def test_bad_run_variable_exits_non_zero_without_a_point(ck_world, flag, words):
     proc = ck_world.ck(*BENCH, "--dep_add_tags.model=efficientnet-lite0,imagenet", flag,

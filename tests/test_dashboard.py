@@ -118,6 +118,23 @@ def test_the_tooltip_lists_every_point_under_the_cursor(ck_world, browser, tmp_p
     page.close()
 
 
+def test_an_invalid_loadgen_point_is_marked_and_never_on_the_frontier(ck_world, browser, tmp_path):
+    repo = write_results_repo(tmp_path / "loadgen-results", "loadgen-results")
+    invalid = our_point(latency_s=0.001, top1=None, **{
+        "##features#scenario#min": "Server", "##characteristics#run#loadgen_valid#all": [0, 0, 0],
+        "##characteristics#run#loadgen_early_stopping_met#all": [0, 1, 1]})
+    write_experiment(repo, "fast-but-invalid", {"p": invalid}, tags=("loadgen-test",))
+    write_experiment(repo, "slow-native", {"p": our_point(latency_s=0.004, top1=None)}, tags=("loadgen-test",))
+    page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={repo}", "--tags=loadgen-test",
+                          "--x=latency_p50_s", "--y=inference_throughput")
+    ids = {p["entry"]: p["id"] for p in scoreboard_json(ck_world, repo, "--tags=loadgen-test")}
+    assert page.locator(f'circle.point.invalid[data-id="{ids["fast-but-invalid"]}"]').count() == 1
+    assert front_ids(page) == {ids["slow-native"]}  # the faster point is INVALID: it never ranks
+    assert "INVALID under LoadGen's rules (early stopping not met)" in tooltip_over(page, ids["fast-but-invalid"])
+    assert "Server \u2717 INVALID" in page.locator("#points tbody tr", has_text="fast-but-invalid").text_content()
+    page.close()
+
+
 def test_sorting_a_column_reorders_the_rows(ck_world, results, browser, tmp_path):
     page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={results}", "--precision=int8")
     rows = "rows => rows.map(r => r.getAttribute('data-id'))"

@@ -27,9 +27,11 @@ def board(world, results, *flags: str) -> tuple[list[dict], str]:
 
 
 def expected_front(points: list[dict], x: str, y: str, directions: list[str]) -> list[bool]:
-    """By brute force: the points with both values (an accuracy only where it ranks: the same data set)."""
+    """By brute force: the points with both values (an accuracy only where it ranks: the same data set), never
+    one MLPerf LoadGen judged INVALID."""
     accuracy = {x, y} & {"accuracy_top1", "accuracy_top5"}
-    ranked = [p for p in points if p[x] is not None and p[y] is not None and (not accuracy or p["accuracy_ranked"])]
+    ranked = [p for p in points if p[x] is not None and p[y] is not None and (not accuracy or p["accuracy_ranked"])
+              and not p["invalid"]]
     flags = dict(zip((p["id"] for p in ranked), brute_force_mask([[p[x], p[y]] for p in ranked], directions)))
     return [flags.get(p["id"], False) for p in points]
 

@@ -22,7 +22,7 @@ from ..results.schema import ACCURACY_KEYS, AXES
 from .scoreboard import Board, board_json
 
 COLOUR_BY = (("library_name", "library"), ("platform", "platform"), ("model_precision", "precision"),
-             ("model_arch", "model"), ("repo", "repository"), ("weights", "weights"))
+             ("model_arch", "model"), ("repo", "repository"), ("weights", "weights"), ("scenario", "scenario"))
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 

@@ -41,6 +41,7 @@ class Filters:
     precision: str = ""  # fp32 / fp16 / int8, exactly
     dataset: str = ""  # the data set the points ran on (imagenet, sample-photos); its accuracies rank together
     entry: str = ""  # the experiment entry, by name (an exploration's or a workflow's points)
+    scenario: str = ""  # native or an MLPerf LoadGen scenario (SingleStream, ...), in any letter case
 
     def keep(self, point: ResultPoint) -> bool:
         if self == NO_FILTERS:
@@ -56,7 +57,8 @@ class Filters:
                 and has(self.platform, point.platform, point.platform_name, point.plat_name, point.cpu_name)
                 and (not self.precision or self.precision.lower() == point.model_precision.lower())
                 and (not self.entry or self.entry == point.entry)
-                and (not self.dataset or dataset_name(self.dataset) == dataset_name(point.dataset_species)))
+                and (not self.dataset or dataset_name(self.dataset) == dataset_name(point.dataset_species))
+                and (not self.scenario or self.scenario.lower() == point.scenario.lower()))
 
     def accuracy_view(self) -> AccuracyView:
         if self.dataset:

@@ -48,10 +48,11 @@ def collect(repo_paths: Iterable[tuple[str, Path]], cache_path: Path | None = No
 
 
 def ranks(point: ResultPoint, axes: Sequence[Axis], accuracy: AccuracyView) -> bool:
-    """Does the point take part in the frontier of these axes? It needs their values, and an accuracy
-    compares only with accuracies of the same data set (a 4-photo smoke test never tops ImageNet's)."""
+    """Does the point take part in the frontier of these axes? It needs their values, LoadGen must not have
+    judged it INVALID, and an accuracy compares only with accuracies of the same data set (a 4-photo smoke
+    test never tops ImageNet's)."""
     numbers = point.numbers
-    if any(a.key not in numbers for a in axes):
+    if point.invalid or any(a.key not in numbers for a in axes):  # LoadGen's INVALID: shown, never ranked
         return False
     return not any(a.key in ACCURACY_KEYS for a in axes) or accuracy.ranks(point)
 
@@ -137,16 +138,17 @@ def _row(point: ResultPoint, on_front: bool, columns: list[Column], accuracy: Ac
     model = texts.get("model_arch") or texts.get("model_design_name") or "?"
     platform = point.platform or texts.get("plat_name") or "?"
     batch = point.numbers.get("batch_size")
+    scenario = point.scenario + (" ✗" if point.invalid else "")
     return (for_terminal(_cut_middle(point.entry, 56)), "*" if on_front else "", for_terminal(_cut(model, 28)),
             for_terminal(texts.get("model_precision", "?")), for_terminal(_cut(texts.get("library_name", "?"), 32)),
-            for_terminal(_cut(platform, 28)), "-" if batch is None else f"{batch:.4g}",
+            for_terminal(_cut(platform, 28)), "-" if batch is None else f"{batch:.4g}", for_terminal(scenario),
             *(c.cell(point, accuracy) for c in columns), for_terminal(texts.get("weights", "-")))
 
 
 def table_rows(board: Board) -> list[tuple[str, ...]]:
     """The table's rows, the header first; every text from an entry is safe for a terminal."""
     columns = _columns(board)
-    head = ("entry", "front", "model", "prec", "library", "platform", "batch", *(c.title for c in columns),
+    head = ("entry", "front", "model", "prec", "library", "platform", "batch", "scenario", *(c.title for c in columns),
             "weights")
     ranked = sorted(zip(board.points, board.pareto), key=_sort_key(board.x))
     return [head, *(_row(point, on_front, columns, board.accuracy) for point, on_front in ranked)]
@@ -167,6 +169,9 @@ def _legend(board: Board) -> list[str]:
         count = f" {images:.0f} images of" if images else ""
         lines.append(f"† top-1/top-5 on{count} {dataset}: shown, not ranked with {board.accuracy.dataset} "
                      f"(--dataset={dataset} ranks them among themselves)")
+    for point in (p for p in board.points if p.invalid):
+        lines.append(for_terminal(f"✗ {_cut_middle(point.entry, 56)}: INVALID under MLPerf LoadGen's rules "
+                                  f"({point.invalid_because()}): shown, never on the frontier"))
     if any(p.nominal for p in board.points):
         lines.append("~ nominal figure: a platform's specification or typical price, not a measurement")
     synthetic = sum(p.synthetic for p in board.points)

@@ -14,8 +14,11 @@ The programs' pre-process hook installs, once per process, a guard around the ke
 - when CK records a point (``experiment add``), the entry's meta names the scenario module (so
   ``ck replay`` compares the keys module request.asplos18 declares, as for the original ReQuEST
   entries), and afterwards the runs' sidecar files are written next to the point:
-  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes) and
-  ``ckp-<point>.latencies-<subpoint>.json.gz`` (every timed query of every repetition).
+  ``ckp-<point>.predictions-<subpoint>.json`` (each image's expected and top-5 classes),
+  ``ckp-<point>.latencies-<subpoint>.json.gz`` (every timed query of every repetition) and, for runs
+  driven by MLPerf LoadGen, its logs: ``ckp-<point>.loadgen-summary-<subpoint>.txt`` and
+  ``...loadgen-detail-<subpoint>.txt.gz`` (every repetition's, one after the other),
+  ``...loadgen-accuracy-<subpoint>.json.gz`` (the last repetition's accuracy log, in accuracy mode).
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from typing import Any, Callable, Iterator
 
 from .. import SCENARIO_MODULE_UID, atomic, places
 from ..results.entry import sidecar_path
-from ..results.writer import LATENCIES_FILE, PREDICTIONS_FILE, TIMER_FILE
+from ..results.writer import LATENCIES_FILE, LOADGEN_DIR, PREDICTIONS_FILE, TIMER_FILE
+from ..run.loadgen_log import ACCURACY_LOG, DETAIL_LOG, SUMMARY_LOG
 
 EXPERIMENT_MODULE = ("experiment", "bc0409fb61f0aa82")  # CK's modules, by alias and UID
 VARIATION_MODULE = ("math.variation", "d3b13388e6152da7")
 NO_PEAKS = {"return": 0, "xlist": [], "ylist": [], "xlist2": [], "ylist2": [], "xlist2s": [], "ylist2s": []}
 LOCK_FILE = Path(".cm") / "ck_lock.txt"
+REPETITION_MARK = "# ck-request: LoadGen's log of repetition {k} of {n}"  # between the repetitions' logs
 OWNER_FILE = Path(".cm") / "ck_lock.pid"
 _GUARD = "_ckrequest_guard"
 
@@ -156,7 +161,40 @@ def write_sidecars(entry: Path, point: str, sub_point: int) -> list[Path]:
         path = sidecar_path(entry, point, "latencies", sub_point)
         atomic.write_bytes(path, gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0))
         written.append(path)
+    if point:
+        written += _write_loadgen_logs(entry, point, sub_point)
     forget_runs()
+    return written
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _write_loadgen_logs(entry: Path, point: str, sub_point: int) -> list[Path]:
+    """LoadGen's logs of the runs behind the point: the summaries and detail logs of every repetition (as
+    LoadGen wrote them when there is one), the accuracy log of the last when it holds responses."""
+    logs = [run / LOADGEN_DIR for run in _runs if (run / LOADGEN_DIR / SUMMARY_LOG).is_file()]
+    if not logs:
+        return []
+
+    def joined(name: str) -> str:
+        texts = [_read_text(log / name) for log in logs]
+        if len(texts) == 1:
+            return texts[0]
+        return "".join(REPETITION_MARK.format(k=k, n=len(texts)) + "\n" + text for k, text in enumerate(texts, 1))
+
+    written = [sidecar_path(entry, point, "loadgen-summary", sub_point),
+               sidecar_path(entry, point, "loadgen-detail", sub_point)]
+    atomic.write_text(written[0], joined(SUMMARY_LOG))
+    atomic.write_bytes(written[1], gzip.compress(joined(DETAIL_LOG).encode(), mtime=0))
+    accuracy = _read_text(logs[-1] / ACCURACY_LOG)
+    if accuracy.strip().strip("[]").strip():  # LoadGen writes an empty list when it logged no response
+        written.append(sidecar_path(entry, point, "loadgen-accuracy", sub_point))
+        atomic.write_bytes(written[-1], gzip.compress(accuracy.encode(), mtime=0))
     return written
 
 

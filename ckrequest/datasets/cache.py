@@ -33,9 +33,13 @@ def chunk_digest(images: Sequence[LabelledImage], spec: Preprocessing) -> str:
     return digest.hexdigest()[:24]
 
 
+def chunk_path(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir: Path) -> Path:
+    return cache_dir / f"{spec.cache_key()}" / f"{chunk_digest(images, spec)}.npy"
+
+
 def load_chunk(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir: Path) -> np.ndarray:
     """The preprocessed inputs of ``images`` stacked on a batch axis (from cache when possible)."""
-    path = cache_dir / f"{spec.cache_key()}" / f"{chunk_digest(images, spec)}.npy"
+    path = chunk_path(images, spec, cache_dir)
     expected = (len(images), *spec.input_shape()[1:])
     if path.is_file():
         try:
@@ -57,3 +61,29 @@ def iter_chunks(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir:
     for start in range(0, len(images), chunk_images):
         part = images[start:start + chunk_images]
         yield part, load_chunk(part, spec, cache_dir)
+
+
+def _mapped(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    try:
+        chunk = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return chunk if chunk.shape == shape and chunk.dtype == np.float32 else None
+
+
+def mapped_chunks(images: Sequence[LabelledImage], spec: Preprocessing, cache_dir: Path | None = None,
+                  chunk_images: int = CHUNK_IMAGES) -> list[np.ndarray]:
+    """Every chunk of ``images`` memory-mapped from the cache (made first where missing): a row is read from
+    disk when it is used, so any image of a 50,000-image set is at hand without the set in memory."""
+    cache_dir = cache_dir or default_cache_dir()
+    mapped = []
+    for start in range(0, len(images), chunk_images):
+        part = images[start:start + chunk_images]
+        path, shape = chunk_path(part, spec, cache_dir), (len(part), *spec.input_shape()[1:])
+        chunk = _mapped(path, shape)
+        if chunk is None:
+            made = load_chunk(part, spec, cache_dir)  # computed and cached
+            chunk = _mapped(path, shape)
+            chunk = made if chunk is None else chunk
+        mapped.append(chunk)
+    return mapped

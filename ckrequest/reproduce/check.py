@@ -22,6 +22,7 @@ from ..errors import RequestError
 from ..models.model_info import ModelInfo
 from ..results import schema
 from ..results.entry import META_FILE, PIPELINE_FILE, RecordedEntry, RecordedPoint, read_json
+from ..run.config import NATIVE
 from .portable import (
     MachineRoot,
     hostname_pattern,
@@ -72,10 +73,14 @@ def this_hostnames() -> tuple[str, ...]:
 def run_kinds(point: RecordedPoint) -> set[str]:
     """What kind of run recorded the point, as results/schema.py names the runs that must record a key."""
     kinds = {schema.EVERY}
+    scenario = point.stack_feature("scenario")
     if point.feature("mode") != "accuracy":
-        kinds.add(schema.PERFORMANCE)
-        if point.feature("batch_size") == 1:
+        if scenario != "Offline":  # Offline's one query has no latency of its own
+            kinds.add(schema.PERFORMANCE)
+        if point.feature("batch_size") == 1 and scenario in (NATIVE, "SingleStream"):
             kinds.add(schema.BATCH1)
+        if scenario != NATIVE:
+            kinds.add(schema.LOADGEN)
     if point.feature("weights") not in (None, "", "synthetic"):
         kinds.add(schema.REAL_ACCURACY)
     return kinds

@@ -7,8 +7,9 @@ What the two sides ran decides what can be judged:
   such a difference allows (x4 for another platform, x2 for other versions) is INCONCLUSIVE, never
   REPRODUCED; beyond it, a change is still a change (NOT REPRODUCED): another CPU may widen the
   tolerance, never hide a 40x difference;
-- a different stack chosen on purpose (model, precision, threads, batch size) is listed and
-  judged: its numbers are expected to differ, and do;
+- a different stack chosen on purpose (model, precision, threads, batch size, the scenario: our
+  harness or an MLPerf LoadGen scenario, and LoadGen's targets) is listed and judged: its numbers
+  are expected to differ, and do;
 - accuracy is compared by exact counts, and only on the same images with the same weights.
 """
 
@@ -25,6 +26,8 @@ from .verdict_stats import INCONCLUSIVE, NOT_REPRODUCED, MetricVerdict, judge_co
 PLATFORM_IDENTITY = ("cpu_name", "plat_name", "cpu_cores", "cpu_threads")
 # what a stack is: the model, the settings, and every knob of the backend's effective configuration
 STACK_FEATURES = ("model_sha256", "batch_size", "threads", "mode", "weights",
+                  # how the queries came: our harness or MLPerf LoadGen's scenario, at the targets asked
+                  "scenario", "target_qps", "target_latency_ms", "loadgen_conf_sha256",
                   *(k.name for k in schema.of(schema.FEATURE) if k.name.startswith(("backend_", "tvm_", "armnn_"))))
 STACK_META = ("model_design_name", "model_precision", "dataset_species")
 WORKLOAD_DEPENDENCIES = ("model",)  # judged by the model's checksum, not by its package version
@@ -112,9 +115,9 @@ def compare_sides(original: RecordedPoint, reproduced: RecordedPoint,
                   deps_original: Mapping[str, RecordedDependency],
                   deps_reproduced: Mapping[str, RecordedDependency]) -> Sides:
     platform = _differences(PLATFORM_IDENTITY, original.meta, reproduced.meta)
-    stack = _differences(STACK_FEATURES, original.feature, reproduced.feature)
+    stack = _differences(STACK_FEATURES, original.stack_feature, reproduced.stack_feature)
     stack += _differences(STACK_META, original.meta, reproduced.meta)
-    environment = []
+    environment = _differences(("loadgen_version",), original.meta, reproduced.meta)
     (lib_a, ver_a), (lib_b, ver_b) = _library(original), _library(reproduced)
     if lib_a != lib_b:
         stack.append(f"library {lib_a or '?'} vs {lib_b or '?'}")

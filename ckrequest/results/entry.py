@@ -3,7 +3,9 @@
 An entry is a folder ``<repo>/experiment/<alias>/`` with ``.cm/meta.json`` (CK keeps the entry's
 own description under its ``meta`` key), ``pipeline.json`` (the pipeline CK replays, with the
 dependencies it resolved) and per point ``ckp-<uid>.flat.json`` (every key, flattened) plus our
-sidecars (``ckp-<uid>.predictions-<sub>.json``, ``ckp-<uid>.latencies-<sub>.json``).
+sidecars (``ckp-<uid>.predictions-<sub>.json``, ``ckp-<uid>.latencies-<sub>.json.gz``, and for a run
+driven by MLPerf LoadGen ``ckp-<uid>.loadgen-summary-<sub>.txt``, ``...loadgen-detail-<sub>.txt.gz``,
+``...loadgen-accuracy-<sub>.json.gz``).
 
 The rules, used by the scoreboard, the dashboard, validate, check and replay alike:
 
@@ -28,13 +30,16 @@ import orjson
 
 from .. import atomic
 from ..errors import RequestError
+from ..run.config import NATIVE
 
 META_FILE = Path(".cm") / "meta.json"
 PIPELINE_FILE = "pipeline.json"
 POINT_SUFFIX = ".flat.json"
 # our files next to CK's, per point and subpoint (CK takes any ckp-<point>.<4 characters>.* for a subpoint
 # of its own, so ours are named <kind>-<subpoint>)
-SIDECARS = {"predictions": ".json", "latencies": ".json.gz"}
+SIDECARS = {"predictions": ".json", "latencies": ".json.gz",
+            # MLPerf LoadGen's logs: every repetition's summary and detail, the last accuracy log
+            "loadgen-summary": ".txt", "loadgen-detail": ".txt.gz", "loadgen-accuracy": ".json.gz"}
 
 
 def sidecar_path(entry_dir: Path, point: str, kind: str, sub_point: int) -> Path:
@@ -164,6 +169,11 @@ class RecordedPoint:
 
     def meta(self, name: str) -> Any:
         return self.flat.get(f"##features#meta#{name}#min")
+
+    def stack_feature(self, name: str) -> Any:
+        """A feature as a stack compares it: a point recorded before LoadGen scenarios ran our harness."""
+        value = self.feature(name)
+        return NATIVE if name == "scenario" and value in (None, "") else value
 
     def platform(self) -> dict[str, Any]:
         return {key: self.meta(key) for key in ("cpu_name", "plat_name", "os_name", "cpu_cores", "cpu_threads",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..models.names import canonical_arch
+from ..run.config import NATIVE  # the scenario of a point that names none: our own harness
 from . import schema
 from .entry import (
     META_FILE,
@@ -38,6 +39,7 @@ from .entry import (
 )
 
 RESULT_KEYS = ("inference_latency", "inference_throughput", "prediction_time_avg_s", "accuracy_top1")
+LOADGEN_CHECK_KEYS = tuple(k.name for k in schema.KEYS if k.name.startswith("loadgen_") and k.name.endswith("_met"))
 SMOKE_TEST_BELOW = 500  # images: an accuracy over fewer is a smoke test, not an accuracy figure
 NUMBER_KEYS = tuple(k for k in schema.KEYS if k.kind != schema.TEXT)
 TEXT_KEYS = tuple(k for k in schema.KEYS if k.kind == schema.TEXT)
@@ -86,6 +88,24 @@ class ResultPoint:
         return self.numbers.get(key)
 
     @property
+    def scenario(self) -> str:
+        """native (our harness, and every point recorded before LoadGen scenarios), or LoadGen's scenario."""
+        return self.__dict__["texts"].get("scenario") or NATIVE
+
+    @property
+    def invalid(self) -> bool:
+        """LoadGen judged a repetition INVALID: shown, never on a frontier."""
+        return self.__dict__["numbers"].get("loadgen_valid") == 0.0
+
+    def invalid_because(self) -> str:
+        """The LoadGen checks some repetition did not meet, in words ('' when VALID or not LoadGen's)."""
+        if not self.invalid:
+            return ""
+        numbers = self.__dict__["numbers"]
+        unmet = [k[len("loadgen_"):-len("_met")].replace("_", " ") for k in LOADGEN_CHECK_KEYS if numbers.get(k) == 0.0]
+        return "; ".join(f"{name} not met" for name in unmet) or "LoadGen said INVALID"
+
+    @property
     def smoke_test(self) -> bool:
         """An accuracy measured on a handful of images (the sample photos): shown, never ranked with others."""
         images = self.numbers.get("accuracy_images")
@@ -116,6 +136,9 @@ class ResultPoint:
             data[name] = list(value) if isinstance(value, tuple) else value
         data["deps"] = [{"name": d.name, "version": d.version} for d in self.deps]
         data["accuracy_group"] = self.accuracy_group
+        data["scenario"] = self.scenario
+        data["invalid"] = self.invalid
+        data["invalid_because"] = self.invalid_because()
         return data
 
     def compact(self) -> list[Any]:
@@ -175,7 +198,7 @@ def _numbers(flat: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, floa
     for key in CHARACTERISTIC_NUMBERS:
         reps = repetition_values(flat, key.name, count)
         if reps:
-            values[key.name] = max(reps) if key.combine == schema.MAXIMUM else _median(reps)
+            values[key.name] = COMBINE.get(key.combine, _median)(reps)
     for key in OTHER_NUMBERS:
         raw = _meta_value(flat, meta, key)  # the originals keep names and some features in the entry meta
         if raw is None or raw == "":
@@ -203,6 +226,9 @@ def _median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+COMBINE = {schema.MAXIMUM: max, schema.MINIMUM: min, schema.MEDIAN: _median}
+
+
 def _texts(flat: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, str]:
     """The text keys the point recorded, cleaned."""
     texts = {}
@@ -219,11 +245,12 @@ def _texts(flat: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, str]:
     return texts
 
 
-def _apply_quirks(values: dict[str, float], synthetic: bool) -> list[str]:
+def _apply_quirks(values: dict[str, float], synthetic: bool, scenario: str) -> list[str]:
     """The original entries' quirks and the synthetic-weights rule; returns notes on what was dropped."""
     notes = []
     batch = values.get("batch_size")
-    if "inference_latency" not in values and batch in (None, 1.0) and "latency_p50_s" in values:
+    alone = scenario in (NATIVE, "SingleStream")  # Server's latency holds its queueing, MultiStream's 8 images
+    if "inference_latency" not in values and batch in (None, 1.0) and "latency_p50_s" in values and alone:
         values["inference_latency"] = values["latency_p50_s"]
     if "inference_latency" in values and batch not in (None, 1.0):
         del values["inference_latency"]
@@ -253,7 +280,7 @@ def point_from_flat(entry: EntryInfo, point: str, flat: Mapping[str, Any]) -> Re
         raise MalformedPoint(f"no result keys (none of {', '.join(RESULT_KEYS)})")
     texts = _texts(flat, entry.meta)
     synthetic = texts.get("weights") == "synthetic"
-    notes = _apply_quirks(values, synthetic)
+    notes = _apply_quirks(values, synthetic, texts.get("scenario") or NATIVE)
     has_accuracy = any(k in values for k in schema.ACCURACY_KEYS)
     return ResultPoint(repo=entry.repo, entry=entry.name, point=point, numbers=values, texts=texts,
                        synthetic=synthetic, validated=entry.validated, tags=entry.tags, deps=entry.deps,

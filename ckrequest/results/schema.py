@@ -23,12 +23,13 @@ from ..errors import RequestError
 CHARACTERISTIC, FEATURE, META = "characteristic", "feature", "meta"
 NUMBER, TEXT, FLAG = "number", "text", "flag"
 # how the repetitions of a characteristic become the point's value
-MEDIAN, MAXIMUM = "median", "max"
+MEDIAN, MAXIMUM, MINIMUM = "median", "max", "min"
 # the runs that must record a key (`ck check`)
 PERFORMANCE = "performance"  # a performance run
 BATCH1 = "batch1"  # a performance run at batch 1
 REAL_ACCURACY = "real-accuracy"  # a run with real weights (it measures accuracy)
 EVERY = "every"  # every run of ck-request's harness
+LOADGEN = "loadgen"  # a performance run driven by MLPerf LoadGen (a scenario other than native)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Key:
     kind: str = NUMBER  # number | text | flag
     combine: str = MEDIAN  # characteristics: how the repetitions combine
     log: bool = False  # plotted on a log scale by default
-    required: tuple[str, ...] = ()  # which runs must record it (PERFORMANCE, BATCH1, REAL_ACCURACY, EVERY)
+    required: tuple[str, ...] = ()  # which runs must record it (PERFORMANCE, BATCH1, REAL_ACCURACY, EVERY, LOADGEN)
     judged: str = ""  # ck validate: "ratio" (bootstrap of the ratio), "tail" (a percentile), "count" (exact)
     originals: bool = True  # the original ReQuEST results can hold it
     flat: str = field(init=False, default="")  # where a point's flat file keeps it (#all for a characteristic)
@@ -108,6 +109,19 @@ KEYS: tuple[Key, ...] = (
     _c("dataset_load_s", "data set load time", "s", originals=False),
     _c("preprocess_s", "preprocessing time", "s", originals=False),
     _c("model_load_s", "model load time", "s", originals=False),
+    # MLPerf LoadGen's result (scenarios other than native): VALID only if every repetition was
+    _c("loadgen_valid", "LoadGen VALID", kind=FLAG, combine=MINIMUM, required=(LOADGEN,), originals=False),
+    _c("loadgen_min_duration_met", "LoadGen min duration met", kind=FLAG, combine=MINIMUM, originals=False),
+    _c("loadgen_min_queries_met", "LoadGen min queries met", kind=FLAG, combine=MINIMUM, originals=False),
+    _c("loadgen_early_stopping_met", "LoadGen early stopping met", kind=FLAG, combine=MINIMUM, originals=False),
+    _c("loadgen_perf_constraints_met", "LoadGen latency bound met", kind=FLAG, combine=MINIMUM, originals=False),
+    _c("early_stopping_p90_s", "early-stopping p90", "ms", 1e3, "min", log=True, originals=False),
+    _c("early_stopping_p99_s", "early-stopping p99", "ms", 1e3, "min", log=True, originals=False),
+    _c("loadgen_samples_per_second", "LoadGen samples/s", "samples/s", 1.0, "max", log=True, originals=False),
+    _c("loadgen_overlatency_queries", "queries over the bound", "queries", originals=False),
+    _c("loadgen_target_qps", "LoadGen target QPS", "queries/s", originals=False),
+    _c("loadgen_target_latency_s", "LoadGen latency bound", "ms", 1e3, originals=False),
+    _c("loadgen_min_duration_s", "LoadGen min duration", "s", originals=False),
     # ------------------------------------------------------------ features: what was measured, under which settings
     _f("model_size", "model size", "MB", 1e-6, "min", log=True, required=(EVERY,)),
     _f("model_macs", "model multiply-adds", "M", 1e-6, "min", log=True, required=(EVERY,)),
@@ -124,6 +138,10 @@ KEYS: tuple[Key, ...] = (
     _f("processed", "processed", kind=FLAG),
     _f("weights", "weights", kind=TEXT, required=(EVERY,), originals=False),
     _f("mode", "mode", kind=TEXT, required=(EVERY,), originals=False),
+    _f("scenario", "scenario", kind=TEXT, originals=False),  # native, or an MLPerf LoadGen scenario
+    _f("target_qps", "target QPS asked", "queries/s", originals=False),  # as the run variable said (0: estimated)
+    _f("target_latency_ms", "target latency asked", "ms", originals=False),
+    _f("loadgen_conf_sha256", "LoadGen conf files", kind=TEXT, originals=False),
     # what the backend actually ran with (its effective configuration)
     _f("backend_graph_optimization", "graph optimisation", kind=TEXT, originals=False),
     _f("backend_inter_op_threads", "inter-op threads", originals=False),
@@ -149,6 +167,7 @@ KEYS: tuple[Key, ...] = (
     _m("model_format", "model format", originals=False),
     _m("library_name", "library", required=(EVERY,)),
     _m("library_device", "library device", originals=False),
+    _m("loadgen_version", "LoadGen version", originals=False),
     _m("compiler_name", "compiler"),
     _m("plat_name", "platform", required=(EVERY,)),
     _m("cpu_name", "CPU", required=(EVERY,)),

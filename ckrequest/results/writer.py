@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import SCENARIO_MODULE_UID, atomic
-from ..run.measurement import BenchmarkResult
+from ..run.config import NATIVE
+from ..run.loadgen_settings import reads
+from ..run.measurement import BenchmarkResult, LoadGenResult
 from . import schema
 
 TIMER_FILE = "tmp-ck-timer.json"  # CK's fine-grain timer file: keys become characteristics
 REQUEST_FILE = "tmp-ck-request.json"  # our features and meta, read by the CK post-process hook
 PREDICTIONS_FILE = "predictions.json"  # each image's expected and top-5 classes (accuracy runs)
 LATENCIES_FILE = "latencies.json"  # every timed query's latency, in ns (performance runs)
+LOADGEN_DIR = "loadgen"  # where MLPerf LoadGen writes its logs in the run's folder (LoadGen scenarios)
 RUN_DIR_VAR = "CK_REQUEST_RUN_DIR"  # the run's own folder (set by the programs' CK pre-process hook)
 
 
@@ -49,6 +52,8 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
             out["latency_p99_s"] = lat.p99_s
         if m.batch_size == 1:
             out["inference_latency"] = lat.median_s  # seconds per batch-1 query
+    if result.loadgen is not None:
+        out.update(loadgen_characteristics(result.loadgen, result.config.warmup))
     a = result.accuracy
     if a is not None:
         out.update({
@@ -57,6 +62,41 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
             "accuracy_top1_label_correct": a.top1_label_correct,
         })
     return schema.checked(schema.CHARACTERISTIC, out)
+
+
+def _latency_keys(latency: Mapping[str, float], count: int) -> dict[str, float]:
+    """LoadGen's latencies under our keys, each percentile only from as many queries as ours needs."""
+    out = {"latency_min_s": latency.get("min"), "latency_mean_s": latency.get("mean"),
+           "latency_max_s": latency.get("max"), "latency_p50_s": latency.get("p50")}
+    if count >= 10:
+        out["latency_p90_s"] = latency.get("p90")
+    if count >= 100:
+        out["latency_p99_s"] = latency.get("p99")
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def loadgen_characteristics(run: LoadGenResult, warmup: int) -> dict[str, Any]:
+    """What LoadGen measured and decided. Its latencies are our latency keys where they are a query's own
+    (SingleStream, MultiStream: per query; Server: with its wait in the queue); Offline's one query has none."""
+    if run.valid is None:  # AccuracyOnly: LoadGen judges nothing
+        return {}
+    out: dict[str, Any] = {"loadgen_valid": int(run.valid), "query_count": run.query_count,
+                           "warmup_queries": warmup, "loadgen_target_qps": run.target_qps,
+                           "loadgen_min_duration_s": run.min_duration_s}
+    out.update({f"loadgen_{name}_met": int(met) for name, met in run.checks.items()})
+    out.update({f"early_stopping_{name}_s": value for name, value in run.early_stopping_s.items()
+                if name in ("p90", "p99")})
+    if run.scenario != "Offline":
+        out.update(_latency_keys(run.latency_s, run.query_count))
+    if run.scenario == "SingleStream" and "p50" in run.latency_s:
+        out["inference_latency"] = run.latency_s["p50"]  # seconds per batch-1 query, as ours
+    if run.scenario == "Server":
+        out["loadgen_target_latency_s"] = run.target_latency_s
+        out["loadgen_overlatency_queries"] = run.overlatency_queries
+    optional = {"inference_throughput": run.images_per_second, "loadgen_samples_per_second": run.samples_per_second,
+                "measured_duration_s": run.duration_s, "execution_time": run.duration_s}
+    out.update({k: v for k, v in optional.items() if v is not None})
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def backend_features(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,8 +119,12 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "batch_size": result.config.batch_size,
         "threads": result.config.threads,
         "weights": info.weights,
-        "measuring_latency": result.config.mode == "performance" and result.config.batch_size == 1,
+        "measuring_latency": (result.config.mode == "performance" and result.config.batch_size == 1
+                              and result.config.scenario in (NATIVE, "SingleStream")),
         "mode": result.config.mode,
+        "scenario": result.config.scenario,
+        **{name: getattr(result.config, name) for name in reads(result.config.scenario)},
+        "loadgen_conf_sha256": result.loadgen.conf_sha256 if result.loadgen is not None else None,
         "dataset_size": len(result.dataset.images),
         "model_parameters": info.parameters,
         "model_sha256": result.model_sha256,
@@ -94,6 +138,7 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "model_format": info.format,
         "library_name": result.backend.library_name,
         "library_device": result.backend.device,
+        "loadgen_version": result.loadgen.version if result.loadgen is not None else None,
         "cpu_name": result.platform.cpu_name,
         "plat_name": result.platform.plat_name,
         "os_name": result.platform.os_name,
@@ -104,7 +149,7 @@ def features_and_meta(result: BenchmarkResult) -> dict[str, Any]:
         "scenario_module_uoa": SCENARIO_MODULE_UID,
     }
     return {"features": schema.checked(schema.FEATURE, {k: v for k, v in features.items() if v is not None}),
-            "meta": schema.checked(schema.META, meta)}
+            "meta": schema.checked(schema.META, {k: v for k, v in meta.items() if v is not None})}
 
 
 def summary_lines(result: BenchmarkResult) -> list[str]:
@@ -120,12 +165,34 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
                      f"min {lat.min_s * 1e3:.3f} ms over {lat.count} queries ({m.wall_duration_s:.2f} s, "
                      f"{m.warmup_queries} warm-up)")
         lines.append(f"throughput {m.throughput_ips:.1f} images/s")
+    if result.loadgen is not None:
+        lines += loadgen_lines(result.loadgen)
     if result.accuracy is not None:
         a = result.accuracy
         lines.append(f"accuracy   top-1 {a.top1:.1%} ({a.top1_correct}/{a.images}), "
                      f"top-5 {a.top5:.1%} ({a.top5_correct}/{a.images})")
     elif info.is_synthetic:
         lines.append("accuracy   not reported: synthetic weights")
+    return lines
+
+
+def loadgen_lines(run: LoadGenResult) -> list[str]:
+    """LoadGen's result in a few lines: the verdict and why, the figure MLPerf reports, where the logs are."""
+    if run.valid is None:
+        return [f"loadgen    {run.scenario}, {run.test_mode} (LoadGen {run.version}): every image once"]
+    lat = run.latency_s
+    figures = {"SingleStream": f"p90 {lat.get('p90', 0) * 1e3:.3f} ms",
+               "MultiStream": f"p99 per query {lat.get('p99', 0) * 1e3:.3f} ms",
+               "Server": f"{run.samples_per_second or 0:.1f} samples/s completed at a target of "
+                         f"{run.target_qps:.4g} QPS, p99 {lat.get('p99', 0) * 1e3:.3f} ms "
+                         f"(bound {run.target_latency_s * 1e3:g} ms)",
+               "Offline": f"{run.samples_per_second or 0:.1f} samples/s"}
+    early = ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in run.early_stopping_s.items())
+    lines = [f"loadgen    {run.scenario} {run.verdict}: {figures[run.scenario]}"
+             + (f" (early-stopping {early})" if early else "") + f" over {run.query_count} queries"]
+    if not run.valid:
+        lines.append(f"           INVALID because {run.reason()}")
+    lines.append(f"           LoadGen {run.version}'s logs: {run.log_dir}")
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +161,9 @@ def verified_model_sha256(info: ModelInfo, info_path: Path) -> str:
     return actual
 
 
-def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> BenchmarkResult:
+def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs,
+                  loadgen_logs: Path | None = None) -> BenchmarkResult:
+    """``loadgen_logs``: where MLPerf LoadGen writes its logs (LoadGen scenarios; default: a folder of its own)."""
     t0 = time.perf_counter()
     info = ModelInfo.load(inputs.model_info)
     model_path = info.model_path(inputs.model_info)
@@ -177,8 +180,15 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
     t2 = time.perf_counter()
     backend = backend_class(backend_name)(model_path, info, config.backend_options())
     t3 = time.perf_counter()
-    measurement = None
-    if config.mode == "performance":
+    measurement = loadgen = None
+    if config.loadgen:
+        from .loadgen import run_loadgen  # LoadGen is needed only here
+
+        images = dataset.images[:PERFORMANCE_POOL_IMAGES] if config.mode == "performance" else dataset.images
+        logs = loadgen_logs or Path(tempfile.mkdtemp(prefix="ck-request-loadgen-"))
+        driven = run_loadgen(backend, images, dataset.root, info, config, logs)
+        loadgen, accuracy, per_image = driven.result, driven.accuracy, driven.per_image_s
+    elif config.mode == "performance":
         measurement, accuracy, per_image = run_performance(backend, dataset, info, config)
     else:
         accuracy, per_image = run_accuracy(backend, dataset, info, config)
@@ -188,4 +198,5 @@ def run_benchmark(backend_name: str, config: RunConfig, inputs: RunInputs) -> Be
         backend=backend.describe(), platform=describe_host(), measurement=measurement, accuracy=accuracy,
         prediction_time_avg_s=per_image, peak_memory_bytes=_peak_memory_bytes(),
         setup_seconds={"dataset_load_s": t1 - t0, "preprocess_s": t2 - t1, "model_load_s": t3 - t2},
+        loadgen=loadgen,
     )

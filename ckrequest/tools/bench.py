@@ -5,6 +5,7 @@
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
     python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95] [--objectives ...]
     python -m ckrequest.tools.bench trials [--trials 10] [--seconds 0.5]    (in a CK world: CK_REPOS)
+    python -m ckrequest.tools.bench loadgen [--model-info PATH] [--rounds 5] [--seconds 2] [--batch 8]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -112,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     trials = sub.add_parser("trials", help="a trial's wall time beyond its measured time: explore vs ck benchmark")
     trials.add_argument("--trials", type=int, default=10)
     trials.add_argument("--seconds", type=float, default=0.5, help="measured seconds per trial")
+    loadgen = sub.add_parser("loadgen", help="MLPerf LoadGen / our harness: SingleStream p90, Offline throughput")
+    loadgen.add_argument("--model-info", help="model-info.json of an installed ONNX model "
+                                              "(default: a synthetic MobileNet-v1 1.0/224 built here)")
+    loadgen.add_argument("--rounds", type=int, default=5)
+    loadgen.add_argument("--seconds", type=float, default=2.0, help="minimum seconds of each measurement")
+    loadgen.add_argument("--batch", type=int, default=8, help="batch size of the throughput comparison")
+    loadgen.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     if args.what == "search":
         from .bench_search import run as search_bench
@@ -121,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         from .bench_trials import run as trials_bench
 
         return trials_bench(args.trials, args.seconds)
+    if args.what == "loadgen":
+        from .bench_loadgen import run as loadgen_bench
+
+        with tempfile.TemporaryDirectory() as tmp:
+            info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
+            loadgen_bench(info_path, args.rounds, args.seconds, args.batch, args.threads)
+        return 0
     if args.what == "frameworks":
         from .bench_frameworks import main as frameworks_bench
 

@@ -24,10 +24,11 @@
   function label(key) { var m = METRICS[key]; return m.label + (m.unit ? " [" + m.unit + "]" : ""); }
 
   // Same rule as ckrequest/pareto.py: dominated only by a point at least as good in both and better in one.
-  // An accuracy ranks only against accuracies of the same data set (ckrequest/board/scoreboard.py: ranks).
+  // An accuracy ranks only against accuracies of the same data set, and LoadGen's INVALID runs never rank
+  // (ckrequest/board/scoreboard.py: ranks).
   function ranks(p, xKey, yKey) {
     var accuracy = DATA.accuracy_keys.indexOf(xKey) >= 0 || DATA.accuracy_keys.indexOf(yKey) >= 0;
-    return isNum(p[xKey]) && isNum(p[yKey]) && (!accuracy || p.accuracy_ranked);
+    return isNum(p[xKey]) && isNum(p[yKey]) && (!accuracy || p.accuracy_ranked) && !p.invalid;
   }
   function frontier(points, xKey, yKey, xBetter, yBetter) {
     var sx = xBetter === "max" ? 1 : -1, sy = yBetter === "max" ? 1 : -1;
@@ -99,6 +100,8 @@
     if (p.deps.length) {
       lines.push("dependencies: " + p.deps.map(function (d) { return d.name + " " + d.version; }).join("; "));
     }
+    if (p.scenario !== "native") { lines.push("scenario: MLPerf LoadGen " + p.scenario); }
+    if (p.invalid) { lines.push("\u2717 INVALID under LoadGen's rules (" + p.invalid_because + "): never on the frontier"); }
     if (p.synthetic) { lines.push("synthetic weights: speed only, no accuracy"); }
     if (p.accuracy_dataset && !p.accuracy_ranked) {
       lines.push("\u2020 accuracy on " + (isNum(p.accuracy_images) ? p.accuracy_images + " images of " : "") +
@@ -162,7 +165,7 @@
     var c = svg("circle", {cx: sx(p[state.x]), cy: sy(p[state.y]), r: onFront ? 6.5 : 4.5,
                            fill: p.synthetic ? "#ffffff" : colour, stroke: colour, "data-id": p.id,
                            "class": "point" + (onFront ? " pareto" : "") + (p.synthetic ? " synthetic" : "") +
-                                    (p.validated ? " validated" : "")});
+                                    (p.validated ? " validated" : "") + (p.invalid ? " invalid" : "")});
     root.appendChild(c);
   }
 
@@ -207,7 +210,8 @@
 
   function columns() {
     var cols = [["front", "frontier"], ["validated", "validated"], ["entry", "entry"], ["model_arch", "model"],
-      ["model_precision", "precision"], ["library_name", "library"], ["platform", "platform"], ["batch_size", "batch"]];
+      ["model_precision", "precision"], ["library_name", "library"], ["platform", "platform"], ["batch_size", "batch"],
+      ["scenario", "scenario"]];
     var keys = ["inference_latency", "inference_throughput", "accuracy_top1", "accuracy_top5", "model_size",
                 "platform_price", "platform_peak_power", "usage_cost"];
     [state.x, state.y].forEach(function (k) { if (keys.indexOf(k) < 0) { keys.push(k); } });
@@ -221,6 +225,7 @@
     if (key === "validated") { return p.validated ? "\u2713 validated" : ""; }
     if (key === "platform") { return p.platform || p.plat_name; }
     if (key === "weights") { return p.weights || "-"; }
+    if (key === "scenario") { return p.scenario + (p.invalid ? " \u2717 INVALID" : ""); }
     if (key === "model_arch") { return p.model_arch || p.model_design_name; }
     if (METRICS[key]) { return fmt(key, p[key], p); }
     return p[key] === null || p[key] === undefined ? "" : String(p[key]);

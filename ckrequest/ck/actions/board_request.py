@@ -8,7 +8,9 @@ from typing import Any, Iterable, Mapping
 
 from ... import places
 from ...board.filters import Filters, check_results_repo
+from ...errors import RequestError
 from ...results.schema import DEFAULT_X, DEFAULT_Y, Axis, parse_axis
+from ...run.config import SCENARIOS
 from .. import flags as ck_flags
 
 
@@ -32,9 +34,18 @@ def from_ck(i: Mapping[str, Any], formats: Iterable[str], default_format: str) -
     return BoardRequest(
         filters=Filters(tags=tags, model=ck_flags.text(i, "model"), library=ck_flags.text(i, "library"),
                         platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision"),
-                        dataset=ck_flags.text(i, "dataset"), entry=ck_flags.text(i, "entry")),
+                        dataset=ck_flags.text(i, "dataset"), entry=ck_flags.text(i, "entry"),
+                        scenario=scenario_flag(i)),
         x=parse_axis(ck_flags.text(i, "x") or DEFAULT_X, "x"), y=parse_axis(ck_flags.text(i, "y") or DEFAULT_Y, "y"),
         results_repos=repos, output=Path(output).expanduser() if output else None, format=fmt)
+
+
+def scenario_flag(i: Mapping[str, Any]) -> str:
+    """--scenario=: native or one of LoadGen's scenarios (a misspelt one would silently match nothing)."""
+    text = ck_flags.text(i, "scenario")
+    if text and text.lower() not in {s.lower() for s in SCENARIOS}:
+        raise RequestError(f"--scenario={text}", f"is not one of {', '.join(SCENARIOS)}", "e.g. --scenario=Offline")
+    return text
 
 
 def results_cache() -> Path:
