@@ -61,6 +61,14 @@ def flag_or_text(i: Mapping[str, Any], name: str) -> tuple[bool, str]:
     return True, "" if value.lower() in TRUE_WORDS else value
 
 
+def count(i: Mapping[str, Any], name: str, default: int) -> int:
+    """``--name=N``, a whole number of at least 1."""
+    value = text(i, name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise RequestError(f"--{name}={value}", "is not a whole number of at least 1", f"pass e.g. --{name}={default}")
+    return int(value)
+
+
 def port(i: Mapping[str, Any], name: str, default: int) -> int:
     value = text(i, name) or str(default)
     if not value.isdigit() or int(value) > 65535:

@@ -108,6 +108,11 @@ KEYS: tuple[Key, ...] = (
     _c("dataset_load_s", "data set load time", "s", originals=False),
     _c("preprocess_s", "preprocessing time", "s", originals=False),
     _c("model_load_s", "model load time", "s", originals=False),
+    # a farm of nodes (ck farm): what crosses between them, the slowest stage, agreement with one process
+    _c("farm_bytes_between_stages", "bytes between stages", "kB per image", 1e-3, "min", log=True, originals=False),
+    _c("farm_network_bytes", "bytes between nodes", "kB per image", 1e-3, "min", log=True, originals=False),
+    _c("farm_slowest_stage_s", "slowest stage", "ms", 1e3, "min", log=True, originals=False),
+    _c("farm_softmax_max_diff", "max |softmax difference| vs one process", combine=MAXIMUM, originals=False),
     # ------------------------------------------------------------ features: what was measured, under which settings
     _f("model_size", "model size", "MB", 1e-6, "min", log=True, required=(EVERY,)),
     _f("model_macs", "model multiply-adds", "M", 1e-6, "min", log=True, required=(EVERY,)),
@@ -124,6 +129,9 @@ KEYS: tuple[Key, ...] = (
     _f("processed", "processed", kind=FLAG),
     _f("weights", "weights", kind=TEXT, required=(EVERY,), originals=False),
     _f("mode", "mode", kind=TEXT, required=(EVERY,), originals=False),
+    _f("farm_nodes", "farm nodes", originals=False),
+    _f("farm_hosts", "farm hosts", originals=False),
+    _f("farm_mode", "farm mode", kind=TEXT, originals=False),
     # what the backend actually ran with (its effective configuration)
     _f("backend_graph_optimization", "graph optimisation", kind=TEXT, originals=False),
     _f("backend_inter_op_threads", "inter-op threads", originals=False),

@@ -34,3 +34,8 @@ def validate(i):
 def check(i):
     """ck check request.asplos18 --experiment=X: is X fit to contribute?"""
     return _call('check', i)
+
+
+def farm(i):
+    """ck farm request.asplos18 --model=alexnet --stages=N: a model split over N Ray nodes, measured."""
+    return _call('farm', i)
