@@ -38,7 +38,7 @@ test: install lint
 
 # The unit lane: no ck command, no framework install, no browser, no large model build (under 2 minutes).
 test-fast: lint
-	$(PYTHON) -m pytest -q -m "not ck and not frameworks and not browser and not slow"
+	$(PYTHON) -m pytest -q -m "not ck and not frameworks and not browser and not slow and not ray"
 
 # ruff, and the rooms' import contracts (pyproject.toml: only ckrequest.ck reaches CK; nothing imports upward)
 lint:

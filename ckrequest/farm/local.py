@@ -13,6 +13,8 @@ and every connection between them, stays on the loopback interface.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
@@ -112,7 +114,7 @@ class LocalCluster:
                    f"--temp-dir={self.root}", f"--object-store-memory={OBJECT_STORE_BYTES}"]
         with open(log, "wb") as out:
             process = subprocess.Popen(command, env=node_environment(), stdin=subprocess.DEVNULL, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+                                       stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         node = LocalNode(platform, cpus, process, log)
         deadline = time.monotonic() + START_TIMEOUT_S
         while STARTED not in _read(log):
@@ -132,6 +134,17 @@ def node_environment() -> dict[str, str]:
     env.pop("RAY_ADDRESS", None)
     env.update(RAY_SETTINGS)
     return env
+
+
+# Linux: a node dies with the process that started it, even when that one is killed outright (Ray's own
+# processes already die with their `ray start`); the C library is loaded here, before any fork.
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _free_port(host: str) -> int:

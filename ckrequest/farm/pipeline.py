@@ -241,6 +241,7 @@ def run_farm(connection: Connection, request: FarmRequest, say: Callable[[str], 
         described = farm.describe()  # waits until every node has loaded its stage
         farm.stream(photos.inputs, IN_FLIGHT_PER_NODE * len(nodes))  # warm-up, not timed
         farm.stage_times()
+        say(f"  every node ready, warmed up: measuring {request.repetitions} repetition(s)")
         repetitions, outputs = [], []
         for _ in range(request.repetitions):
             latencies = farm.alone(photos.inputs, request.latency_queries)

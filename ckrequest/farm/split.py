@@ -59,7 +59,7 @@ def _tensor_bytes(info: onnx.ValueInfoProto) -> int:
     return math.prod(dims) * helper.tensor_dtype_to_np_dtype(tensor.elem_type).itemsize
 
 
-def _single_crossings(graph: onnx.GraphProto) -> dict[int, str]:
+def cut_places(graph: onnx.GraphProto) -> dict[int, str]:
     """Cut position k (before node k) -> the one activation crossing it, where exactly one does."""
     constants = {t.name for t in graph.initializer}
     produced: dict[str, int] = {i.name: -1 for i in graph.input if i.name not in constants}
@@ -111,7 +111,7 @@ def split_model(model: onnx.ModelProto, stages: int, name: str = "the model") ->
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     graph = inferred.graph
     infos = {i.name: i for i in [*graph.input, *graph.value_info, *graph.output]}
-    crossings = {k: tensor for k, tensor in _single_crossings(graph).items() if tensor in infos}
+    crossings = {k: tensor for k, tensor in cut_places(graph).items() if tensor in infos}
     if stages - 1 > len(crossings):
         raise RequestError(f"--stages={stages}", f"{name} can be cut in at most {len(crossings) + 1} stages "
                            "(places where one tensor alone crosses)", f"pass --stages={len(crossings) + 1} or fewer")

@@ -62,9 +62,9 @@ def run(i: dict[str, Any]) -> int:
     with ExitStack() as stack:
         if not address:
             cpus = max(1, (os.cpu_count() or 1) // request.nodes)
-            print(f"starting a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback "
-                  f"(--ray=<address> runs on yours)", flush=True)
             cluster = stack.enter_context(LocalCluster.start([(LOCAL_PLATFORM, cpus)] * request.nodes))
+            print(f"started a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback, in "
+                  f"{cluster.root}, stopped after the run (--ray=<address> runs on yours)", flush=True)
             address = cluster.address
         connection = stack.enter_context(connect(address))
         result, _ = run_farm(connection, request, lambda line: print(line, flush=True))
