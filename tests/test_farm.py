@@ -17,8 +17,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from ckrequest.errors import RequestError
 from ckrequest.farm.cluster import connect
-from ckrequest.farm.pipeline import FarmRequest, run_farm, softmax
+from ckrequest.farm.pipeline import FarmRequest, choose_nodes, run_farm, softmax
 from ckrequest.zoo.calibration import photo_set
 from ckrequest.zoo.canonical import ModelSpec, canonical_onnx
 
@@ -45,6 +46,8 @@ def test_nodes_have_their_platforms_on_loopback_and_take_one_measurement_at_a_ti
         assert ipaddress.ip_address(ray_cluster.address.split(":")[0]).is_loopback
         refs = [cluster.run_on_platform(_busy, 0.4, platform="test-b") for _ in range(2)]
         (start1, end1, node1), (start2, _, node2) = sorted(cluster.results(refs, "two measurements", 60))
+        with pytest.raises(RequestError, match="needs 3 measuring nodes of platform test-a and the cluster has 1"):
+            choose_nodes(cluster, FarmRequest(ModelSpec("alexnet", "synthetic"), 3, platforms=("test-a",)))
     test_b = next(n.node_id for n in nodes if n.platform == "test-b")
     assert node1 == node2 == test_b
     assert start2 >= end1  # the second waited for the node: measurements never share a machine
@@ -123,6 +126,7 @@ def test_a_node_killed_mid_run_fails_the_farm_in_one_line_and_records_nothing(ra
     assert not (ck_world.repos / "local" / "experiment" / "farm-killed").exists()
 
 
+@pytest.mark.ray  # it starts a cluster of its own
 def test_ck_farm_without_ray_starts_a_local_cluster_and_stops_it(ck_world) -> None:
     done = ck_world.ck("farm", "request.asplos18", *MOBILENET, "--stages=1", "--record_uoa=farm-local", *SHORT)
     (folder,) = re.findall(r"started a local Ray cluster: 1 node\(s\) of \d+ CPU\(s\) on loopback, in (\S+),",

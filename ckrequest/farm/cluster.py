@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
@@ -23,6 +24,7 @@ PLATFORM_PREFIX = "request-platform:"
 PLATFORM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 INSTALL_FIX = "pip install 'ckrequest[farm]' (Ray) on this machine and on every node"
 JOIN_FIX = "join a node: ray start --address=<head>:6379 --resources='{\"request-platform:<name>\": 1}'"
+CONNECT_TIMEOUT_S = 5.0
 
 
 def import_ray() -> ModuleType:
@@ -87,6 +89,7 @@ class Connection:
     def __init__(self, address: str) -> None:
         self.address = address
         self._ray = import_ray()
+        _check_reachable(address)
         try:
             # our own lines are the command's output: Ray's workers' output and Ray's chatter are not
             self._ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
@@ -170,6 +173,21 @@ def connect(address: str) -> Connection:
         raise RequestError("--ray", "needs the address of a Ray cluster",
                            "pass --ray=<head ip>:<port> or --ray=auto")
     return Connection(address)
+
+
+def _check_reachable(address: str) -> None:
+    """A head that does not answer is named at once (Ray itself retries for a minute, printing as it goes)."""
+    if address == "auto":
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise RequestError(f"--ray={address}", "is not <host>:<port> or auto", "pass e.g. --ray=192.168.1.2:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        raise RequestError(f"--ray={address}", f"no Ray cluster answers there ({err.strerror or err})",
+                           "start one (docs/FARM.md), pass its head's <ip>:<port> or auto, "
+                           "or leave --ray out to run on a local cluster") from None
 
 
 def _first_line(err: BaseException) -> str:

@@ -25,7 +25,7 @@ import onnx
 from ..errors import RequestError
 from ..zoo.calibration import photo_set
 from ..zoo.canonical import Canonical, ModelSpec, canonical_onnx
-from .cluster import Connection, FarmNode, NodeLost
+from .cluster import JOIN_FIX, Connection, FarmNode, NodeLost
 from .split import Split, split_model
 from .stage import StageWorker
 
@@ -133,7 +133,7 @@ def choose_nodes(connection: Connection, request: FarmRequest) -> list[FarmNode]
     if len(nodes) < request.nodes:
         which = f"of platform {', '.join(request.platforms)} " if request.platforms else ""
         raise RequestError(f"--stages={request.nodes}", f"needs {request.nodes} measuring nodes {which}and the "
-                           f"cluster has {len(nodes)}", "join more nodes (docs/FARM.md) or pass fewer --stages")
+                           f"cluster has {len(nodes)}", f"{JOIN_FIX}; or pass fewer --stages")
     return nodes[:request.nodes]
 
 
@@ -224,8 +224,8 @@ def _lost_nodes(connection: Connection, nodes: list[FarmNode], wait_s: float = 5
 def run_farm(connection: Connection, request: FarmRequest, say: Callable[[str], None] = print,
              canonical: Canonical | None = None) -> tuple[FarmResult, list[dict[str, np.ndarray]]]:
     """Measure ``request`` on the cluster; the result and the farm's outputs of the last stream."""
-    canonical = canonical or canonical_onnx(request.spec)
     nodes = choose_nodes(connection, request)
+    canonical = canonical or canonical_onnx(request.spec)
     model = onnx.load(str(canonical.path))
     split = split_model(model, request.nodes, canonical.design_name) if request.mode == PIPELINE \
         else whole_model_split(model, request.nodes)

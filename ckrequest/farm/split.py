@@ -26,7 +26,7 @@ class Stage:
     """One contiguous piece of the graph: nodes [first_node, end_node), as a model of its own."""
 
     index: int
-    model: bytes  # the stage's ONNX model, serialized
+    model: bytes  # the stage's ONNX model, serialized (b"" in a plan: see plan_stages)
     input_name: str
     output_name: str
     first_node: int
@@ -104,8 +104,18 @@ def choose_cuts(node_macs: list[int], candidates: dict[int, int], stages: int) -
     return tuple(-c for c in min(finished)[2]) if finished else ()
 
 
+def plan_stages(model: onnx.ModelProto, stages: int, name: str = "the model") -> tuple[Stage, ...]:
+    """Where ``model`` is cut into ``stages`` balanced by MACs, without extracting the stages (``model`` b"")."""
+    return _cut(model, stages, name, extract=False)[0]
+
+
 def split_model(model: onnx.ModelProto, stages: int, name: str = "the model") -> Split:
     """``model`` in ``stages`` contiguous stages balanced by MACs; RequestError if it cannot be cut so."""
+    made, total = _cut(model, stages, name, extract=True)
+    return Split(made, total)
+
+
+def _cut(model: onnx.ModelProto, stages: int, name: str, extract: bool) -> tuple[tuple[Stage, ...], int]:
     if stages < 1:
         raise RequestError(f"--stages={stages}", "is not a positive number of stages", "pass --stages=1 or more")
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
@@ -121,14 +131,17 @@ def split_model(model: onnx.ModelProto, stages: int, name: str = "the model") ->
     (graph_output,) = [o.name for o in graph.output]
     bounds = [0, *cuts, len(graph.node)]
     names = [graph_input, *(crossings[k] for k in cuts), graph_output]
-    extractor = onnx.utils.Extractor(inferred)
+    extractor = onnx.utils.Extractor(inferred) if extract else None
     made = []
     for index in range(stages):
-        piece = extractor.extract_model([names[index]], [names[index + 1]])
-        piece.graph.name = f"{graph.name or 'model'}-stage-{index + 1}-of-{stages}"
-        made.append(Stage(index=index, model=serialize(piece), input_name=names[index],
+        piece = b""
+        if extractor is not None:
+            extracted = extractor.extract_model([names[index]], [names[index + 1]])
+            extracted.graph.name = f"{graph.name or 'model'}-stage-{index + 1}-of-{stages}"
+            piece = serialize(extracted)
+        made.append(Stage(index=index, model=piece, input_name=names[index],
                           output_name=names[index + 1], first_node=bounds[index], end_node=bounds[index + 1],
                           macs=sum(node_macs[bounds[index]:bounds[index + 1]]),
                           input_bytes=_tensor_bytes(infos[names[index]]),
                           output_bytes=_tensor_bytes(infos[names[index + 1]])))
-    return Split(tuple(made), sum(node_macs))
+    return tuple(made), sum(node_macs)

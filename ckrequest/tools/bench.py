@@ -3,6 +3,7 @@
     python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
     python -m ckrequest.tools.bench scoreboard [--points 10000] [--warm-points 100000] [--rounds 3]
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
+    python -m ckrequest.tools.bench farm [--model alexnet] [--max-nodes 3] [--images 32] [--repetitions 3]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -102,7 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("--points", type=int, default=10_000, help="points of the cold board")
     board.add_argument("--warm-points", type=int, default=100_000, help="points of the warm board")
     board.add_argument("--rounds", type=int, default=3)
+    farm = sub.add_parser("farm", help="pipeline throughput vs N on a local Ray cluster, against the model")
+    farm.add_argument("--model", default="alexnet", help="architecture (synthetic weights)")
+    farm.add_argument("--max-nodes", type=int, default=3)
+    farm.add_argument("--images", type=int, default=32, help="images streamed per repetition")
+    farm.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.what == "farm":
+        from .bench_farm import run as farm_bench
+
+        farm_bench(args.model, args.max_nodes, args.images, args.repetitions)
+        return 0
     if args.what == "frameworks":
         from .bench_frameworks import main as frameworks_bench
 
