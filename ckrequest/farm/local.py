@@ -2,8 +2,8 @@
 
 What `ck farm` runs on when no --ray is given, what the tests and the farm benchmark run on, and
 what `python -m ckrequest.farm.local --check` starts to see that Ray works here. Each node is a
-`ray start --block` process (with everything it starts in a process group of its own), so a node
-is stopped, or killed to play a node dying, by its own process group and nothing else.
+`ray start --block` process leading a session of its own (everything it starts stays in it), so a node
+is stopped, or killed to play a node dying, by its own session (the processes it started) and nothing else.
 
 Ray rewrites a head's 127.0.0.1 into the machine's routable address, so the head listens as
 127.0.0.2 (another loopback address); the worker nodes it reaches from 127.0.0.1. Every node,
@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
+
+import psutil
 
 from .. import places
 from ..errors import RequestError, print_error
@@ -101,9 +103,23 @@ class LocalCluster:
         """The node and everything it started die at once (SIGKILL), as when a board loses power."""
         _kill_group(node.process, signal.SIGKILL)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by every live process of this cluster's nodes."""
+        used = 0.0
+        for process in _session_members({node.process.pid for node in self._nodes()}):
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue  # gone meanwhile
+            used += times.user + times.system
+        return used
+
+    def _nodes(self) -> list[LocalNode]:
+        return [*self.workers, *([self.head] if self.head else [])]
+
     def stop(self) -> None:
         """Every node of ours gone, and their folder."""
-        for node in [*self.workers, *([self.head] if self.head else [])]:
+        for node in self._nodes():
             _kill_group(node.process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -160,11 +176,25 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _kill_group(process: subprocess.Popen, sig: int) -> None:
-    if process.poll() is None:
+def _session_members(sessions: set[int]) -> list[psutil.Process]:
+    """The live processes of these sessions: a node's `ray start` leads one (start_new_session), and everything
+    it starts stays in it, Ray's workers too (they lead process groups of their own)."""
+    members = []
+    for process in psutil.process_iter():
         try:
-            os.killpg(process.pid, sig)  # the group this node's `ray start` leads (start_new_session)
-        except ProcessLookupError:
+            if os.getsid(process.pid) in sessions:
+                members.append(process)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return members
+
+
+def _kill_group(process: subprocess.Popen, sig: int) -> None:
+    """The node's whole session: its `ray start`, Ray's processes and the workers they started."""
+    for member in _session_members({process.pid}):
+        try:
+            member.send_signal(sig)
+        except psutil.Error:  # gone meanwhile
             pass
     try:
         process.wait(timeout=30)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 import numpy as np
 import onnx
@@ -222,8 +223,10 @@ def _lost_nodes(connection: Connection, nodes: list[FarmNode], wait_s: float = 5
 
 
 def run_farm(connection: Connection, request: FarmRequest, say: Callable[[str], None] = print,
-             canonical: Canonical | None = None) -> tuple[FarmResult, list[dict[str, np.ndarray]]]:
-    """Measure ``request`` on the cluster; the result and the farm's outputs of the last stream."""
+             canonical: Canonical | None = None, around_stream: Callable[[], ContextManager[Any]] = nullcontext,
+             ) -> tuple[FarmResult, list[dict[str, np.ndarray]]]:
+    """Measure ``request`` on the cluster; the result and the farm's outputs of the last stream.
+    ``around_stream`` wraps each timed stream (a benchmark's meters)."""
     nodes = choose_nodes(connection, request)
     canonical = canonical or canonical_onnx(request.spec)
     model = onnx.load(str(canonical.path))
@@ -245,7 +248,8 @@ def run_farm(connection: Connection, request: FarmRequest, say: Callable[[str], 
         repetitions, outputs = [], []
         for _ in range(request.repetitions):
             latencies = farm.alone(photos.inputs, request.latency_queries)
-            seconds, outputs = farm.stream(photos.inputs, request.images, first=request.latency_queries)
+            with around_stream():
+                seconds, outputs = farm.stream(photos.inputs, request.images, first=request.latency_queries)
             repetitions.append(Repetition(tuple(latencies), seconds, request.images, farm.stage_times()))
             say(f"  repetition {len(repetitions)}: latency p50 {statistics.median(latencies) * 1e3:.1f} ms, "
                 f"throughput {repetitions[-1].throughput_ips:.2f} images/s")

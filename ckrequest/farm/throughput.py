@@ -2,14 +2,14 @@
 
 Each image passes every stage; stage i needs its compute time t_i, plus the time to receive its
 input (b_i bytes over a link of B bytes/s) and a fixed cost o per call (Ray's scheduling and
-(de)serialisation, measured as a 1-node farm's latency minus its compute). Stages work on different
+(de)serialisation); o and B are measured between two nodes (farm/link.py). A Ray actor fetches a
+call's input before it runs it, so a stage's transfer adds to its own time. Stages work on different
 images at once, so
 
     throughput(N) = 1 / max_i (t_i + o + b_i / B)
 
-and, when the N nodes share one host of C cores, also at most C / sum_i (t_i + o): the host's CPUs
-are the bottleneck. The last stage's b_i includes the outputs it sends back. docs/FARM.md checks
-this against local measurements (`python -m ckrequest.tools.bench farm`).
+The last stage's b_i includes the outputs it sends back. docs/FARM.md checks this against local
+measurements (`python -m ckrequest.tools.bench farm`).
 """
 
 from __future__ import annotations
@@ -31,12 +31,9 @@ def stage_period_s(stage: StageCost, overhead_s: float, bandwidth_bps: float) ->
     return stage.compute_s + overhead_s + transfer
 
 
-def pipeline_throughput(stages: Sequence[StageCost], overhead_s: float, bandwidth_bps: float = math.inf,
-                        host_cores: float = math.inf) -> float:
-    """Images/s of a pipeline of ``stages`` (each on a node of its own); ``host_cores`` when they share a host."""
-    pace = max(stage_period_s(s, overhead_s, bandwidth_bps) for s in stages)
-    shared = sum(s.compute_s + overhead_s for s in stages) / host_cores
-    return 1.0 / max(pace, shared)
+def pipeline_throughput(stages: Sequence[StageCost], overhead_s: float, bandwidth_bps: float = math.inf) -> float:
+    """Images/s of a pipeline of ``stages``, each on a node of its own."""
+    return 1.0 / max(stage_period_s(s, overhead_s, bandwidth_bps) for s in stages)
 
 
 def stages_from_macs(single_node_s: float, stage_macs: Sequence[int], stage_bytes: Sequence[int]) -> list[StageCost]:

@@ -3,7 +3,7 @@
     python -m ckrequest.tools.bench harness-overhead [--model-info PATH] [--rounds 7] [--queries 200]
     python -m ckrequest.tools.bench scoreboard [--points 10000] [--warm-points 100000] [--rounds 3]
     python -m ckrequest.tools.bench frameworks [--frameworks onnxruntime,tflite] [--seconds 3] [--rounds 3]
-    python -m ckrequest.tools.bench farm [--model alexnet] [--max-nodes 3] [--images 32] [--repetitions 3]
+    python -m ckrequest.tools.bench farm [--model alexnet] [--max-nodes 3] [--images 32] [--repetitions 3] [--ray ADDR]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -108,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     farm.add_argument("--max-nodes", type=int, default=3)
     farm.add_argument("--images", type=int, default=32, help="images streamed per repetition")
     farm.add_argument("--repetitions", type=int, default=3)
+    farm.add_argument("--ray", default="", help="a cluster's <head ip>:<port> or auto (default: a local one)")
     args = parser.parse_args(argv)
     if args.what == "farm":
         from .bench_farm import run as farm_bench
 
-        farm_bench(args.model, args.max_nodes, args.images, args.repetitions)
+        farm_bench(args.model, args.max_nodes, args.images, args.repetitions, args.ray)
         return 0
     if args.what == "frameworks":
         from .bench_frameworks import main as frameworks_bench

@@ -1,11 +1,12 @@
-"""`python -m ckrequest.tools.bench farm`: pipeline throughput vs N on a local Ray cluster, against the model.
+"""`python -m ckrequest.tools.bench farm`: pipeline throughput vs N on a Ray cluster, against the model.
 
-Starts a local cluster of ``--max-nodes`` nodes of 1 CPU each on loopback, runs the model (AlexNet,
-synthetic weights) as a pipeline of N = 1..max stages, and prints per N: each stage's compute time,
-the bytes between stages, the latency and the throughput measured, and what the throughput model
-(farm/throughput.py) predicts from (a) the stage times measured in that run and (b) the 1-node run
-alone, scaled by each stage's MACs. Then what the original ReQuEST farms (AlexNet on 5 Raspberry Pis:
-5.4 images/s; VGG16 on 11: 2.8 images/s) imply under the same model when split the same way.
+Starts a local cluster of ``--max-nodes`` nodes of 1 CPU each on loopback (or uses yours: ``--ray``),
+measures one hop between two nodes (farm/link.py: overhead per call, bandwidth), runs the model
+(AlexNet, synthetic weights) as a pipeline of N = 1..max stages, and prints per N: each stage's
+compute time, the bytes between stages, the latency and the throughput measured, and what the
+throughput model (farm/throughput.py) predicts from (a) the stage times measured in that run and (b)
+the 1-node run alone, scaled by each stage's MACs. Then what the original ReQuEST farms (AlexNet on 5
+Raspberry Pis: 5.4 images/s; VGG16 on 11: 2.8 images/s) imply under the same model, split the same way.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import math
 import os
 import statistics
 import time
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
 from ..farm.cluster import connect
+from ..farm.link import measure_link
 from ..farm.local import LocalCluster
 from ..farm.pipeline import PIPELINE, FarmRequest, FarmResult, run_farm
 from ..farm.split import plan_stages
@@ -53,6 +58,43 @@ def single_process_s(path, images: np.ndarray, runs: int = 20) -> float:
     return statistics.median(times[3:])
 
 
+def _host_busy_s() -> float:
+    """CPU seconds the whole host has been busy (every CPU, every process: ours and other tenants')."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(getattr(t, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+@dataclass
+class CpuMeter:
+    """CPU used during the timed streams: by the farm's processes (the local cluster's and this driver), and by
+    the whole host (other tenants of a shared machine included)."""
+
+    cluster: LocalCluster
+    ours_s: float = 0.0
+    host_s: float = 0.0
+    wall_s: float = 0.0
+
+    def _ours(self) -> float:
+        import psutil
+
+        own = psutil.Process().cpu_times()
+        return self.cluster.cpu_seconds() + own.user + own.system
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        ours, host, start = self._ours(), _host_busy_s(), time.perf_counter()
+        yield
+        self.wall_s += time.perf_counter() - start
+        self.ours_s += self._ours() - ours
+        self.host_s += _host_busy_s() - host
+
+    def others_cores(self) -> float:
+        """CPUs the other tenants kept busy meanwhile, on average."""
+        return max(0.0, (self.host_s - self.ours_s) / self.wall_s) if self.wall_s else 0.0
+
+
 def _median_stage_times(result: FarmResult) -> list[float]:
     return [statistics.median(rep.stage_compute_s[k] for rep in result.repetitions) for k in range(len(result.stages))]
 
@@ -63,47 +105,67 @@ def _moved(result: FarmResult) -> list[int]:
     return moved
 
 
-def run(arch: str, max_nodes: int, images: int, repetitions: int) -> None:
+def run(arch: str, max_nodes: int, images: int, repetitions: int, address: str = "") -> None:
     spec = ModelSpec(arch, "synthetic")
     canonical = canonical_onnx(spec)
     photos = photo_set(canonical.preprocessing).inputs
     alone = single_process_s(canonical.path, photos)
-    cores = os.cpu_count() or 1
-    print(f"{canonical.design_name}: {canonical.macs / 1e6:.1f} M MACs; this host: {cores} logical CPUs")
+    print(f"{canonical.design_name}: {canonical.macs / 1e6:.1f} M MACs; this host: {os.cpu_count()} logical CPUs, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"single process, ONNX Runtime on 1 thread: {alone * 1e3:.1f} ms per image ({1 / alone:.1f} images/s, "
           f"{canonical.macs / alone / 1e9:.2f} G MACs/s)")
-    print(f"local Ray cluster: {max_nodes} nodes of 1 CPU on loopback; per N: {repetitions} repetitions of "
-          f"{images} images streamed (median shown)\n")
     results: dict[int, FarmResult] = {}
-    with LocalCluster.start([("bench", 1)] * max_nodes) as cluster, connect(cluster.address) as connection:
-        for nodes in range(1, max_nodes + 1):
-            request = FarmRequest(spec, nodes, PIPELINE, images=images, latency_queries=10, repetitions=repetitions)
-            results[nodes], _ = run_farm(connection, request, say=lambda line: None, canonical=canonical)
-    one = results[1]
-    overhead = statistics.median(min(r.latencies_s) for r in one.repetitions) - _median_stage_times(one)[0]
-    print(f"{'N':>2}  {'stage compute ms':<22} {'kB between':>10}  {'latency ms':>10}  {'img/s':>7}  "
-          f"{'model (a)':>9}  {'a/meas':>6}  {'model (b)':>9}  {'b/meas':>6}")
-    for nodes, result in results.items():
+    meters: dict[int, CpuMeter] = {}
+    with ExitStack() as stack:
+        cluster = None
+        if not address:
+            cluster = stack.enter_context(LocalCluster.start([("bench", 1)] * max_nodes))
+            address = cluster.address
+            print(f"local Ray cluster: {max_nodes} nodes of 1 CPU on loopback")
+        connection = stack.enter_context(connect(address))
+        nodes = connection.nodes()[:max_nodes]
+        link = measure_link(connection, nodes[0], nodes[-1])
+        print(f"link {nodes[0].platform} -> {nodes[-1].platform}: {link.overhead_s * 1e3:.2f} ms per call, "
+              f"{link.bandwidth_bps / 1e6:.0f} MB/s; per N: {repetitions} repetitions of {images} images streamed "
+              "(medians)\n")
+        for count in range(1, len(nodes) + 1):
+            request = FarmRequest(spec, count, PIPELINE, images=images, latency_queries=10, repetitions=repetitions)
+            meter = meters[count] = CpuMeter(cluster) if cluster else None
+            results[count], _ = run_farm(connection, request, say=lambda line: None, canonical=canonical,
+                                         around_stream=meter or nullcontext)
+    cores = os.cpu_count() or 1
+    one = _median_stage_times(results[1])[0]
+    print(f"{'N':>2}  {'stage compute ms':<18} {'kB between':>10}  {'latency ms':>10}  {'img/s':>6}  "
+          f"{'CPU ms/img':>10}  {'others':>6}  {'model (a)':>9}  {'a/meas':>6}  {'model (b)':>9}  {'b/meas':>6}")
+    for count, result in results.items():
         times = _median_stage_times(result)
         measured = statistics.median(r.throughput_ips for r in result.repetitions)
         latency = statistics.median(statistics.median(r.latencies_s) for r in result.repetitions)
-        in_run = pipeline_throughput([StageCost(t, b) for t, b in zip(times, _moved(result))], overhead,
-                                     host_cores=cores)
-        from_one = pipeline_throughput(stages_from_macs(_median_stage_times(one)[0],
-                                                        [s.macs for s in result.stages], _moved(result)),
-                                       overhead, host_cores=cores)
-        print(f"{nodes:>2}  {' '.join(f'{t * 1e3:.1f}' for t in times):<22} "
-              f"{result.bytes_between_stages / 1e3:>10.1f}  {latency * 1e3:>10.1f}  {measured:>7.2f}  "
+        in_run = pipeline_throughput([StageCost(t, b) for t, b in zip(times, _moved(result))], link.overhead_s,
+                                     link.bandwidth_bps)
+        meter, cpu_cells = meters.get(count), f"{'-':>10}  {'-':>6}"
+        if meter is not None:
+            cpu_per_image = meter.ours_s / (repetitions * images)
+            in_run = min(in_run, (cores - meter.others_cores()) / cpu_per_image)
+            cpu_cells = f"{cpu_per_image * 1e3:>10.1f}  {meter.others_cores():>6.2f}"
+        from_one = pipeline_throughput(stages_from_macs(one, [s.macs for s in result.stages], _moved(result)),
+                                       link.overhead_s, link.bandwidth_bps)
+        print(f"{count:>2}  {' '.join(f'{t * 1e3:.1f}' for t in times):<18} "
+              f"{result.bytes_between_stages / 1e3:>10.1f}  {latency * 1e3:>10.1f}  {measured:>6.2f}  {cpu_cells}  "
               f"{in_run:>9.2f}  {in_run / measured:>6.2f}  {from_one:>9.2f}  {from_one / measured:>6.2f}")
-    print(f"\nmodel: throughput = 1 / max(max_i (t_i + o + b_i / B), sum_i (t_i + o) / {cores} cores); o = "
-          f"{overhead * 1e3:.1f} ms (1-node latency - its compute), B: loopback (transfer inside o); (a) t_i as "
-          "measured in that run, (b) t_i = 1-node compute x stage MACs share")
-    original_farms(overhead_s=0.0)
+    print("\nmodel: pipeline = 1 / max_i (t_i + o + b_i / B), b_i: bytes into stage i (the last one's outputs too), o "
+          "and B: the link above. (a) explains each figure from its parts: t_i as measured in that run, and on a "
+          f"shared host at most (cores left by others) / (CPU per image of all the farm's processes, driver "
+          f"included; 'others': CPUs other tenants kept busy); (b) predicts N separate machines from the 1-node run: "
+          f"t_i = its compute x the stage's share of MACs. Load average now {os.getloadavg()[0]:.2f}")
+    original_farms()
 
 
-def original_farms(overhead_s: float) -> None:
-    """What the original farms' throughputs imply, split as ck farm splits them (pipeline balanced by MACs)."""
-    print("\noriginal ReQuEST farms, under the same model (each device one pipeline stage, split by MACs as here):")
+def original_farms(overhead_s: float = 0.0) -> None:
+    """What the original farms' throughputs imply, split as ck farm splits them (pipeline balanced by MACs);
+    with no per-call overhead (o = 0), the figures are the least a device and a link would need."""
+    print("\noriginal ReQuEST farms, under the same model (each device one pipeline stage, split by MACs as here, "
+          "float32 tensors, o = 0: the least each device and link would need):")
     for arch, devices, throughput, label in ORIGINAL_FARMS:
         model = architecture(arch).build(1, 1.0, architecture(arch).default_resolution)  # the graph: shapes, MACs
         stages = plan_stages(model, devices, arch)
