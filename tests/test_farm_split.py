@@ -1,4 +1,5 @@
-"""Cutting a model into pipeline stages balanced by MACs (no Ray: the pieces run in this process)."""
+"""Cutting a model into pipeline stages balanced by MACs (no Ray: the pieces run in this process), and the
+throughput model of a pipeline."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from ckrequest.errors import RequestError
 from ckrequest.farm.pipeline import compare_outputs, softmax
 from ckrequest.farm.split import choose_cuts, cut_places, split_model
+from ckrequest.farm.throughput import StageCost, implied_device_rate, needed_bandwidth, pipeline_throughput
 from ckrequest.models.macs import count_macs, macs_per_node
 from ckrequest.zoo.calibration import pattern_set
 from ckrequest.zoo.canonical import ModelSpec, canonical_onnx
@@ -97,3 +99,16 @@ def test_outputs_that_differ_from_one_process_are_refused() -> None:
     assert float(np.abs(softmax(nudged[1]) - softmax(reference[1])).max()) > 1e-5
     with pytest.raises(RequestError, match="differ from the whole model"):
         compare_outputs(nudged, reference)
+
+
+def test_the_slowest_stage_and_its_transfer_set_the_pace() -> None:
+    stages = [StageCost(0.010, 600_000), StageCost(0.020, 250_000), StageCost(0.005, 4_000)]
+    # stage 2: 20 ms + 1 ms overhead + 250 kB at 50 MB/s (5 ms) = 26 ms per image
+    assert pipeline_throughput(stages, 0.001, 50e6) == pytest.approx(1 / 0.026)
+    assert pipeline_throughput(stages, 0.0) == pytest.approx(50.0)  # no transfer cost: compute alone
+    macs, moved = [200e6, 400e6, 100e6], [600_000, 250_000, 4_000]
+    rate = implied_device_rate(macs, moved, 10.0, 0.001, 50e6)  # what each device needs for 10 images/s
+    assert pipeline_throughput([StageCost(m / rate, b) for m, b in zip(macs, moved)], 0.001, 50e6) == \
+        pytest.approx(10.0)
+    assert implied_device_rate(macs, moved, 100.0, 0.0, 50e6) == float("inf")  # 600 kB alone take 12 ms > 10 ms
+    assert needed_bandwidth(moved, 100.0, 0.0) == pytest.approx(600_000 / 0.01)

@@ -36,12 +36,6 @@ def pipeline_throughput(stages: Sequence[StageCost], overhead_s: float, bandwidt
     return 1.0 / max(stage_period_s(s, overhead_s, bandwidth_bps) for s in stages)
 
 
-def stages_from_macs(single_node_s: float, stage_macs: Sequence[int], stage_bytes: Sequence[int]) -> list[StageCost]:
-    """Stage costs predicted from one node running the whole model: compute in proportion to each stage's MACs."""
-    total = sum(stage_macs)
-    return [StageCost(single_node_s * macs / total, moved) for macs, moved in zip(stage_macs, stage_bytes)]
-
-
 def implied_device_rate(stage_macs: Sequence[int], stage_bytes: Sequence[int], throughput: float,
                         overhead_s: float, bandwidth_bps: float) -> float:
     """MACs/s each device must sustain for the pipeline to reach ``throughput``; inf when the transfers alone

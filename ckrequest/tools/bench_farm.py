@@ -4,9 +4,10 @@ Starts a local cluster of ``--max-nodes`` nodes of 1 CPU each on loopback (or us
 measures one hop between two nodes (farm/link.py: overhead per call, bandwidth), runs the model
 (AlexNet, synthetic weights) as a pipeline of N = 1..max stages, and prints per N: each stage's
 compute time, the bytes between stages, the latency and the throughput measured, and what the
-throughput model (farm/throughput.py) predicts from (a) the stage times measured in that run and (b)
-the 1-node run alone, scaled by each stage's MACs. Then what the original ReQuEST farms (AlexNet on 5
-Raspberry Pis: 5.4 images/s; VGG16 on 11: 2.8 images/s) imply under the same model, split the same way.
+throughput model (farm/throughput.py) gives from the parts measured in that run: the pipeline's pace
+(its slowest stage and that stage's hop) and, on one shared host, the CPU left to the farm over the
+CPU an image costs. Then what the original ReQuEST farms (AlexNet on 5 Raspberry Pis: 5.4 images/s;
+VGG16 on 11: 2.8 images/s) imply under the same model, split the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from ..farm.throughput import (
     implied_device_rate,
     needed_bandwidth,
     pipeline_throughput,
-    stages_from_macs,
 )
 from ..models.architectures import architecture
 from ..zoo.calibration import photo_set
@@ -134,30 +134,28 @@ def run(arch: str, max_nodes: int, images: int, repetitions: int, address: str =
             results[count], _ = run_farm(connection, request, say=lambda line: None, canonical=canonical,
                                          around_stream=meter or nullcontext)
     cores = os.cpu_count() or 1
-    one = _median_stage_times(results[1])[0]
     print(f"{'N':>2}  {'stage compute ms':<18} {'kB between':>10}  {'latency ms':>10}  {'img/s':>6}  "
-          f"{'CPU ms/img':>10}  {'others':>6}  {'model (a)':>9}  {'a/meas':>6}  {'model (b)':>9}  {'b/meas':>6}")
+          f"{'pipeline':>8}  {'CPU ms/img':>10}  {'others':>6}  {'host CPU':>8}  {'model':>6}  {'model/meas':>10}")
     for count, result in results.items():
         times = _median_stage_times(result)
         measured = statistics.median(r.throughput_ips for r in result.repetitions)
         latency = statistics.median(statistics.median(r.latencies_s) for r in result.repetitions)
-        in_run = pipeline_throughput([StageCost(t, b) for t, b in zip(times, _moved(result))], link.overhead_s,
-                                     link.bandwidth_bps)
-        meter, cpu_cells = meters.get(count), f"{'-':>10}  {'-':>6}"
+        pipeline = pipeline_throughput([StageCost(t, b) for t, b in zip(times, _moved(result))], link.overhead_s,
+                                       link.bandwidth_bps)
+        meter, host_cells, model = meters.get(count), f"{'-':>10}  {'-':>6}  {'-':>8}", pipeline
         if meter is not None:
             cpu_per_image = meter.ours_s / (repetitions * images)
-            in_run = min(in_run, (cores - meter.others_cores()) / cpu_per_image)
-            cpu_cells = f"{cpu_per_image * 1e3:>10.1f}  {meter.others_cores():>6.2f}"
-        from_one = pipeline_throughput(stages_from_macs(one, [s.macs for s in result.stages], _moved(result)),
-                                       link.overhead_s, link.bandwidth_bps)
+            host = (cores - meter.others_cores()) / cpu_per_image
+            model = min(pipeline, host)
+            host_cells = f"{cpu_per_image * 1e3:>10.1f}  {meter.others_cores():>6.2f}  {host:>8.2f}"
         print(f"{count:>2}  {' '.join(f'{t * 1e3:.1f}' for t in times):<18} "
-              f"{result.bytes_between_stages / 1e3:>10.1f}  {latency * 1e3:>10.1f}  {measured:>6.2f}  {cpu_cells}  "
-              f"{in_run:>9.2f}  {in_run / measured:>6.2f}  {from_one:>9.2f}  {from_one / measured:>6.2f}")
-    print("\nmodel: pipeline = 1 / max_i (t_i + o + b_i / B), b_i: bytes into stage i (the last one's outputs too), o "
-          "and B: the link above. (a) explains each figure from its parts: t_i as measured in that run, and on a "
-          f"shared host at most (cores left by others) / (CPU per image of all the farm's processes, driver "
-          f"included; 'others': CPUs other tenants kept busy); (b) predicts N separate machines from the 1-node run: "
-          f"t_i = its compute x the stage's share of MACs. Load average now {os.getloadavg()[0]:.2f}")
+              f"{result.bytes_between_stages / 1e3:>10.1f}  {latency * 1e3:>10.1f}  {measured:>6.2f}  "
+              f"{pipeline:>8.2f}  {host_cells}  {model:>6.2f}  {model / measured:>10.2f}")
+    print("\nimg/s: measured. pipeline = 1 / max_i (t_i + o + b_i / B): t_i as measured in that run, b_i the bytes "
+          "into stage i (the last one's outputs too), o and B the link above: what these stages give with a machine "
+          f"each. host CPU = ({cores} cores - 'others', the CPUs other tenants kept busy meanwhile) / (CPU per image "
+          "of every process of the farm, Ray's and the driver's included): the limit of one shared host. model = "
+          f"the lower of the two. Load average now {os.getloadavg()[0]:.2f}")
     original_farms()
 
 
