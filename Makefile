@@ -3,7 +3,7 @@ PYTHON ?= python3
 CK ?= $(PYTHON) -m ck
 RECORD ?= demo-efficientnet-lite0-onnxruntime
 
-.PHONY: python-check install demo test test-fast lint bench
+.PHONY: python-check install demo test test-fast lint ray-check bench
 
 # The CK kernel imports `imp` (removed in Python 3.12): say so in one line, before pip says it in fifty.
 python-check:
@@ -33,12 +33,16 @@ demo: install
 	@$(CK) scoreboard request.asplos18 --predictions=$(RECORD) < /dev/null
 
 # README command 2: the test suite (real CK kernel in temporary CK_REPOS/CK_TOOLS, real frameworks, Chromium).
-test: install lint
+test: install lint ray-check
 	$(PYTHON) -m pytest -q
+
+# Ray (pip, with install) starts a head and a worker on loopback here, runs a function and stops them (the farm tests need it).
+ray-check:
+	$(PYTHON) -m ckrequest.farm.local --check
 
 # The unit lane: no ck command, no framework install, no browser, no large model build (under 2 minutes).
 test-fast: lint
-	$(PYTHON) -m pytest -q -m "not ck and not frameworks and not browser and not slow"
+	$(PYTHON) -m pytest -q -m "not ck and not frameworks and not browser and not slow and not ray"
 
 # ruff, and the rooms' import contracts (pyproject.toml: only ckrequest.ck reaches CK; nothing imports upward)
 lint:

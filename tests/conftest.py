@@ -24,6 +24,7 @@ LANE_FIXTURES = {
            "explored"},
     "frameworks": {"zoo_world", "armnn_world", "tvm_world", "mobilenets", "tf_env", "mx_env"},
     "browser": {"browser"},
+    "ray": {"ray_cluster"},
 }
 
 
@@ -144,6 +145,20 @@ def browser():
 def fresh_ck_world(tmp_path: Path) -> CkWorld:
     """A CK world of this test's own."""
     return make_world(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A Ray cluster on loopback shared by the session: a head (no CPUs) and two worker nodes of 1 CPU, of
+    platforms ``test-a`` and ``test-b`` (resource ``request-platform:<name>``); ``ray_cluster.address`` for
+    --ray=, ``add_node(platform)`` / ``kill_node(node)`` for more. Stopped at the end whatever happens."""
+    from ckrequest.farm.local import LocalCluster
+
+    cluster = LocalCluster.start([("test-a", 1), ("test-b", 1)])
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @dataclass

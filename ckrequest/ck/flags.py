@@ -78,6 +78,12 @@ def number(i: Mapping[str, Any], name: str, kind: type, low: float, high: float)
     return parsed
 
 
+def count(i: Mapping[str, Any], name: str, default: int) -> int:
+    """``--name=N``, a whole number of at least 1."""
+    value = number(i, name, int, 1, 1_000_000)
+    return default if value is None else int(value)
+
+
 def port(i: Mapping[str, Any], name: str, default: int) -> int:
     value = text(i, name) or str(default)
     if not value.isdigit() or int(value) > 65535:

@@ -70,7 +70,12 @@ def _node_macs(node: onnx.NodeProto, shapes: dict[str, list[int | None]]) -> int
     return 0
 
 
+def macs_per_node(model: onnx.ModelProto) -> list[int]:
+    """Multiply-accumulates of one image in each node of the graph, in the graph's order."""
+    shapes = _inferred_shapes(model)
+    return [_node_macs(node, shapes) for node in model.graph.node]
+
+
 def count_macs(model: onnx.ModelProto) -> int:
     """Multiply-accumulates of one image through the model (Conv, Gemm and MatMul layers)."""
-    shapes = _inferred_shapes(model)
-    return sum(_node_macs(node, shapes) for node in model.graph.node)
+    return sum(macs_per_node(model))

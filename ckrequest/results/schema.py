@@ -122,6 +122,11 @@ KEYS: tuple[Key, ...] = (
     _c("loadgen_target_qps", "LoadGen target QPS", "queries/s", originals=False),
     _c("loadgen_target_latency_s", "LoadGen latency bound", "ms", 1e3, originals=False),
     _c("loadgen_min_duration_s", "LoadGen min duration", "s", originals=False),
+    # a farm of nodes (ck farm): what crosses between them, the slowest stage, agreement with one process
+    _c("farm_bytes_between_stages", "bytes between stages", "kB per image", 1e-3, "min", log=True, originals=False),
+    _c("farm_network_bytes", "bytes between nodes", "kB per image", 1e-3, "min", log=True, originals=False),
+    _c("farm_slowest_stage_s", "slowest stage", "ms", 1e3, "min", log=True, originals=False),
+    _c("farm_softmax_max_diff", "max |softmax difference| vs one process", combine=MAXIMUM, originals=False),
     # ------------------------------------------------------------ features: what was measured, under which settings
     _f("model_size", "model size", "MB", 1e-6, "min", log=True, required=(EVERY,)),
     _f("model_macs", "model multiply-adds", "M", 1e-6, "min", log=True, required=(EVERY,)),
@@ -142,6 +147,9 @@ KEYS: tuple[Key, ...] = (
     _f("target_qps", "target QPS asked", "queries/s", originals=False),  # as the run variable said (0: estimated)
     _f("target_latency_ms", "target latency asked", "ms", originals=False),
     _f("loadgen_conf_sha256", "LoadGen conf files", kind=TEXT, originals=False),
+    _f("farm_nodes", "farm nodes", originals=False),
+    _f("farm_hosts", "farm hosts", originals=False),
+    _f("farm_mode", "farm mode", kind=TEXT, originals=False),
     # what the backend actually ran with (its effective configuration)
     _f("backend_graph_optimization", "graph optimisation", kind=TEXT, originals=False),
     _f("backend_inter_op_threads", "inter-op threads", originals=False),

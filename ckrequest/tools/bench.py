@@ -6,6 +6,7 @@
     python -m ckrequest.tools.bench search [--grid explore.json] [--seeds 10] [--share 0.95] [--objectives ...]
     python -m ckrequest.tools.bench trials [--trials 10] [--seconds 0.5]    (in a CK world: CK_REPOS)
     python -m ckrequest.tools.bench loadgen [--model-info PATH] [--rounds 5] [--seconds 2] [--batch 8]
+    python -m ckrequest.tools.bench farm [--model alexnet] [--max-nodes 3] [--images 32] [--repetitions 3] [--ray ADDR]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -120,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     loadgen.add_argument("--seconds", type=float, default=2.0, help="minimum seconds of each measurement")
     loadgen.add_argument("--batch", type=int, default=8, help="batch size of the throughput comparison")
     loadgen.add_argument("--threads", type=int, default=0)
+    farm = sub.add_parser("farm", help="pipeline throughput vs N on a local Ray cluster, against the model")
+    farm.add_argument("--model", default="alexnet", help="architecture (synthetic weights)")
+    farm.add_argument("--max-nodes", type=int, default=3)
+    farm.add_argument("--images", type=int, default=32, help="images streamed per repetition")
+    farm.add_argument("--repetitions", type=int, default=3)
+    farm.add_argument("--ray", default="", help="a cluster's <head ip>:<port> or auto (default: a local one)")
     args = parser.parse_args(argv)
     if args.what == "search":
         from .bench_search import run as search_bench
@@ -135,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
             loadgen_bench(info_path, args.rounds, args.seconds, args.batch, args.threads)
+        return 0
+    if args.what == "farm":
+        from .bench_farm import run as farm_bench
+
+        farm_bench(args.model, args.max_nodes, args.images, args.repetitions, args.ray)
         return 0
     if args.what == "frameworks":
         from .bench_frameworks import main as frameworks_bench

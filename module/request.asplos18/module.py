@@ -39,3 +39,8 @@ def check(i):
 def explore(i):
     """ck explore request.asplos18 --space=S --record_uoa=X: search a space of stacks for its frontier."""
     return _call('explore', i)
+
+
+def farm(i):
+    """ck farm request.asplos18 --model=alexnet --stages=N: a model split over N Ray nodes, measured."""
+    return _call('farm', i)

@@ -1,0 +1,80 @@
+"""ck farm request.asplos18 --model=<arch> --stages=N [--mode=pipeline|data-parallel] [--ray=<address>|auto]
+[--record_uoa=X] [--record_repo=local]
+
+The model's canonical ONNX graph in N stages on N Ray nodes (or N whole copies, --mode=data-parallel),
+images streamed through, measured and recorded as one experiment point (docs/FARM.md). Without --ray,
+a cluster of N nodes is started on this machine's loopback interface for the run and stopped after it.
+
+More flags: --multiplier, --resolution (MobileNet-v1), --weights=synthetic|imagenet, --seed;
+--platform=<name>[,<name>] (only nodes of these platforms); --images (streamed per repetition, 32),
+--latency_queries (10), --repetitions (3), --threads (per node; default: the CPUs the node declared),
+--timeout (seconds for any one result, 600).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Any
+
+from ...farm.cluster import connect
+from ...farm.local import LocalCluster
+from ...farm.pipeline import MODES, PIPELINE, FarmRequest, run_farm
+from ...farm.point import farm_point
+from ...zoo.canonical import ModelSpec
+from .. import flags as ck_flags
+from .. import kernel as ck_kernel
+
+COMMAND = "ck farm request.asplos18"
+LOCAL_PLATFORM = "local"
+
+
+def _number(i: dict[str, Any], name: str, kind: type) -> Any:
+    value = ck_flags.text(i, name)
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        from ...errors import RequestError
+
+        raise RequestError(f"--{name}={value}", f"is not a {kind.__name__} number", f"pass e.g. --{name}=1") from None
+
+
+def request_from_ck(i: dict[str, Any]) -> FarmRequest:
+    spec = ModelSpec(ck_flags.required(i, "model", COMMAND), ck_flags.text(i, "weights", "synthetic"),
+                     multiplier=_number(i, "multiplier", float), resolution=_number(i, "resolution", int),
+                     seed=ck_flags.count(i, "seed", 1))
+    timeout = _number(i, "timeout", float)
+    return FarmRequest(spec=spec, nodes=ck_flags.count(i, "stages", 2),
+                       mode=ck_flags.choice(i, "mode", MODES, PIPELINE),
+                       images=ck_flags.count(i, "images", 32), latency_queries=ck_flags.count(i, "latency_queries", 10),
+                       repetitions=ck_flags.count(i, "repetitions", 3),
+                       threads=int(_number(i, "threads", int) or 0), platforms=ck_flags.texts(i, "platform"),
+                       timeout_s=timeout if timeout and timeout > 0 else 600.0)
+
+
+def run(i: dict[str, Any]) -> int:
+    request = request_from_ck(i)
+    address = ck_flags.text(i, "ray")
+    name = ck_flags.text(i, "record_uoa") or f"ray-farm-{request.spec.arch}-{request.mode}-{request.nodes}"
+    repo = ck_flags.text(i, "record_repo", "local")
+    with ExitStack() as stack:
+        if not address:
+            cpus = max(1, (os.cpu_count() or 1) // request.nodes)
+            cluster = stack.enter_context(LocalCluster.start([(LOCAL_PLATFORM, cpus)] * request.nodes))
+            print(f"started a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback, in "
+                  f"{cluster.root}, stopped after the run (--ray=<address> runs on yours)", flush=True)
+            address = cluster.address
+        connection = stack.enter_context(connect(address))
+        result, _ = run_farm(connection, request, lambda line: print(line, flush=True))
+    point = farm_point(result)
+    reps = result.repetitions
+    print(f"{result.farm_name}: {reps[-1].throughput_ips:.2f} images/s (last repetition), "
+          f"{result.bytes_between_stages / 1e3:.1f} kB between stages per image, outputs equal one process "
+          f"(max |softmax difference| {result.softmax_max_diff:.1e} over {result.images_checked} images)", flush=True)
+    location, uid = ck_kernel.record_point(repo, name, list(point.characteristics), point.features, point.meta,
+                                           list(point.tags))
+    print(f"recorded experiment:{location.name} point {uid} ({len(reps)} repetitions); see it with: "
+          f"ck scoreboard request.asplos18 --model={request.spec.arch}", flush=True)
+    return 0
