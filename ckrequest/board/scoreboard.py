@@ -142,7 +142,8 @@ def _row(point: ResultPoint, on_front: bool, columns: list[Column], accuracy: Ac
     scenario = point.scenario + (" ✗" if point.invalid else "")
     return (for_terminal(_cut_middle(point.entry, 56)), "*" if on_front else "", for_terminal(_cut(model, 28)),
             for_terminal(texts.get("model_precision", "?")), for_terminal(_cut(texts.get("library_name", "?"), 32)),
-            for_terminal(_cut(platform, 40 if farm else 28)), "-" if batch is None else f"{batch:.4g}", for_terminal(scenario),
+            for_terminal(_cut(platform, 40 if farm else 28)), "-" if batch is None else f"{batch:.4g}",
+            for_terminal(scenario),
             *(c.cell(point, accuracy) for c in columns), for_terminal(texts.get("weights", "-")))
 
 
