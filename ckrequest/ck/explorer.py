@@ -76,12 +76,15 @@ def output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _why_it_failed(log: Path, ck_error: str) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-    ours = [line[len(ERROR_PREFIX):] for line in text.splitlines() if line.startswith(ERROR_PREFIX)]
-    theirs = re.findall(r"CK error: \[[^\]]*\] (.+)", text)
-    reason = (ours or ([ck_error] if ck_error else []) or theirs or ["the run failed"])[-1].strip()
-    return f"{reason} (log: {log})"
+def why_it_failed(log_text: str, ck_error: str = "") -> str:
+    """The one line that says why a run failed: our error line, else CK's, else a plain word."""
+    ours = [line[len(ERROR_PREFIX):] for line in log_text.splitlines() if line.startswith(ERROR_PREFIX)]
+    theirs = re.findall(r"CK error: \[[^\]]*\] (.+)", log_text)
+    return (ours or ([ck_error] if ck_error else []) or theirs or ["the run failed"])[-1].strip()
+
+
+def _read_log(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
 
 
 ACCURACY_MODE = {"CK_REQUEST_MODE": "accuracy"}
@@ -118,25 +121,45 @@ class CkTrials:
                 return None, f"{type(err).__name__}: {err} (log: {log})"
         points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []
         if not points:
-            return None, _why_it_failed(log, str(result.get("error", "")))
-        uid = points[-1]
+            return None, f"{why_it_failed(_read_log(log), str(result.get('error', '')))} (log: {log})"
+        return self.read_point(points[-1]), ""
+
+    def read_point(self, uid: str) -> ResultPoint:
+        """A point of the entry, as the boards read it."""
         flat = read_json(self.entry / f"ckp-{uid}{POINT_SUFFIX}")
-        return point_from_flat(read_entry_info(self.entry, self.record_repo or "local"), uid, flat), ""
+        return point_from_flat(read_entry_info(self.entry, self.record_repo or "local"), uid, flat)
+
+    def log_path(self, number: int, accuracy: bool = False) -> Path:
+        return self.entry / LOG_FOLDER / f"trial-{number:04d}{'-accuracy' if accuracy else ''}.log"
+
+    def runs_accuracy(self, stack: Stack) -> bool:
+        """Is ``stack`` also run in accuracy mode? (an accuracy asked for, real weights)"""
+        return self.accuracy and SYNTHETIC not in stack.model
 
     def __call__(self, stack: Stack, number: int) -> TrialOutcome:
-        log = self.entry / LOG_FOLDER / f"trial-{number:04d}.log"
         t0 = time.monotonic()
-        point, why = self._run(self.request(stack), log)
-        if point is None:
-            return TrialOutcome(skipped=why, seconds=time.monotonic() - t0)
-        values = dict(point.numbers)
-        measured = (values.get("measured_duration_s") or 0.0) * values.get("statistical_repetitions", 1)
-        points = (point.id,)
-        if self.accuracy and SYNTHETIC not in stack.model:
-            scored, why = self._run(self.request(stack, ACCURACY_MODE, repetitions=1),
-                                    log.with_name(log.stem + "-accuracy.log"))
-            if scored is None:
-                return TrialOutcome(skipped=f"accuracy run: {why}", seconds=time.monotonic() - t0)
-            values.update({k: v for k, v in scored.numbers.items() if k.startswith("accuracy")})
-            points += (scored.id,)
-        return TrialOutcome(values=values, point=" ".join(points), seconds=time.monotonic() - t0, measured_s=measured)
+        performance = self._run(self.request(stack), self.log_path(number))
+        scored = self._run(self.request(stack, ACCURACY_MODE, repetitions=1), self.log_path(number, True)) \
+            if performance[0] is not None and self.runs_accuracy(stack) else None
+        return outcome_of(performance, scored, time.monotonic() - t0)
+
+
+Ran = tuple[ResultPoint | None, str]  # a recorded point, or why there is none
+
+
+def outcome_of(performance: Ran, accuracy: Ran | None, seconds: float, node: str = "") -> TrialOutcome:
+    """A trial's outcome from its performance run and, when there was one, its accuracy run (whose accuracy
+    joins the performance values)."""
+    point, why = performance
+    if point is None:
+        return TrialOutcome(skipped=why, seconds=seconds, node=node)
+    values = dict(point.numbers)
+    measured = (values.get("measured_duration_s") or 0.0) * values.get("statistical_repetitions", 1)
+    points = (point.id,)
+    if accuracy is not None:
+        scored, why = accuracy
+        if scored is None:
+            return TrialOutcome(skipped=f"accuracy run: {why}", seconds=seconds, node=node)
+        values.update({k: v for k, v in scored.numbers.items() if k.startswith("accuracy")})
+        points += (scored.id,)
+    return TrialOutcome(values=values, point=" ".join(points), seconds=seconds, measured_s=measured, node=node)

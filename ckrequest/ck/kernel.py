@@ -158,13 +158,19 @@ def record_point(repo: str, name: str, characteristics: list[dict[str, Any]], fe
                  meta: dict[str, Any], tags: list[str]) -> tuple[EntryLocation, str]:
     """One point (one characteristics dict per repetition) recorded into experiment ``repo:name`` by CK's
     experiment module, as ``ck benchmark --record`` records one; (the entry, the point's UID)."""
+    point = {"meta": meta, "tags": tags, "features": {**features, "meta": meta}, "choices": {},
+             "characteristics_list": [{"run": run} for run in characteristics]}
+    return add_point(repo, name, point)
+
+
+def add_point(repo: str, name: str, point: dict[str, Any]) -> tuple[EntryLocation, str]:
+    """A point in CK's experiment ``add`` form (meta, tags, features, choices, characteristics_list,
+    pipeline, ...) recorded into experiment ``repo:name``; (the entry, the point's UID)."""
     import ck.kernel as ck
 
     from .recording import install
 
     install(ck)  # ck-request's guard around CK's recording: stale locks, the scenario module in the entry's meta
-    point = {"meta": meta, "tags": tags, "features": {**features, "meta": meta}, "choices": {},
-             "characteristics_list": [{"run": run} for run in characteristics]}
     result = access({"action": "add", "module_uoa": "experiment", "experiment_uoa": name,
                      "experiment_repo_uoa": repo, "dict": point, "sort_keys": "yes"})
     return find_entry("experiment", f"{repo}:{result['recorded_uid']}"), str(result["point"])

@@ -29,7 +29,8 @@ def progress_line(progress: Progress, objectives: Sequence[Objective]) -> str:
     budget = f"/{progress.budget}" if progress.budget else ""
     outcome = values_text(record.values, objectives) if record.status == "measured" else \
         f"{record.status}: {record.reason}"
-    return for_terminal(f"trial {record.number}{budget}: {record.stack.describe()} -> {outcome} | frontier "
+    where = f" on {record.node}" if record.node else ""
+    return for_terminal(f"trial {record.number}{budget}: {record.stack.describe()}{where} -> {outcome} | frontier "
                         f"{len(progress.frontier)} stack(s), hypervolume {progress.hypervolume:.3f} "
                         f"({record.seconds:.1f} s)")
 

@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -36,9 +36,42 @@ class TrialOutcome:
     skipped: str = ""  # why the trial did not run (no such package, an error)
     seconds: float = 0.0  # the trial's wall time
     measured_s: float = 0.0  # of which timed queries
+    node: str = ""  # where it ran, when not on this machine: "<host> (Ray node <id>)"
 
 
 RunTrial = Callable[[Stack, int], TrialOutcome]
+
+
+class TrialPool(Protocol):
+    """Where trials run: ``width`` of them at a time; ``submit`` starts one, ``next_done`` waits for any one
+    to finish and gives its number and outcome (a trial that cannot run is an outcome with ``skipped``)."""
+
+    width: int
+
+    def submit(self, stack: Stack, number: int) -> None: ...
+
+    def next_done(self) -> tuple[int, TrialOutcome]: ...
+
+
+@dataclass
+class SerialPool:
+    """One trial at a time, in this process: ``run_trial`` runs it when it is waited for."""
+
+    run_trial: RunTrial
+    width: int = 1
+    waiting: list[tuple[Stack, int]] = field(default_factory=list)
+
+    def submit(self, stack: Stack, number: int) -> None:
+        self.waiting.append((stack, number))
+
+    def next_done(self) -> tuple[int, TrialOutcome]:
+        stack, number = self.waiting.pop(0)
+        t0 = time.monotonic()
+        try:
+            outcome = self.run_trial(stack, number)
+        except RequestError as err:
+            outcome = TrialOutcome(skipped=err.line())
+        return number, outcome if outcome.seconds else replace(outcome, seconds=time.monotonic() - t0)
 
 
 @dataclass(frozen=True)
@@ -51,12 +84,13 @@ class TrialRecord:
     point: str = ""
     seconds: float = 0.0
     measured_s: float = 0.0
+    node: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "stack": self.stack.as_json(), "label": self.stack.describe(),
                 "status": self.status, "reason": self.reason,
                 "values": dict(self.values), "point": self.point, "seconds": round(self.seconds, 3),
-                "measured_s": round(self.measured_s, 3)}
+                "measured_s": round(self.measured_s, 3), **({"node": self.node} if self.node else {})}
 
 
 @dataclass(frozen=True)
@@ -195,61 +229,80 @@ class Exploration:
                 data = trial.user_attrs["record"]
                 records.append(TrialRecord(data["number"], self.space.stack(self._choice(trial.params)), data["status"],
                                            data["reason"], data["values"], data["point"], data["seconds"],
-                                           data["measured_s"]))
+                                           data["measured_s"], data.get("node", "")))
         return sorted(records, key=lambda r: r.number)
 
-    def run(self, run_trial: RunTrial, trials: int | None, seconds: float | None, resume: bool = False,
+    def run(self, trials_at: RunTrial | TrialPool, trials: int | None, seconds: float | None, resume: bool = False,
             on_trial: Callable[[Progress], None] = lambda progress: None,
             until: Callable[[list[TrialRecord]], bool] = lambda records: False) -> list[TrialRecord]:
         """Run stacks until the search holds ``trials`` trials (those of a resumed run count), ``seconds``
-        passed in this run, ``until(records)`` says so, or every stack of the space was tried."""
+        passed in this run, ``until(records)`` says so, or every stack of the space was tried. ``trials_at``
+        runs them: a function (one at a time, here) or a pool running ``width`` at a time (a cluster)."""
         from optuna.trial import TrialState
 
+        pool = trials_at if hasattr(trials_at, "submit") else SerialPool(trials_at)  # type: ignore[arg-type]
         study = self._study(resume)
         self.records = self._resumed(study) if resume else []
         measured: dict[Stack, TrialRecord] = {r.stack: r for r in self.records}
+        running: dict[int, tuple[Any, Stack]] = {}  # trial number -> Optuna's trial, the stack it runs
+        next_number = max((r.number for r in self.records), default=0) + 1
         start, repeats = time.monotonic(), 0
         rng = np.random.default_rng(self.seed)
-        while (trials is None or len(self.records) < trials) and len(measured) < self.space.size:
-            if seconds is not None and time.monotonic() - start >= seconds or until(self.records):
-                break
-            trial = study.ask()
-            choice = self._choice({name: trial.suggest_int(name, 0, len(ordinal) - 1) if ordinal
-                                   else trial.suggest_categorical(name, list(self.space.dimensions[name]))
-                                   for name, ordinal in self.space.ordered().items()})
-            stack = self.space.stack(choice) if self.space.allows(choice) else None
-            known = measured.get(stack) if stack is not None else None
-            if stack is None or known is not None:
-                if stack is None:  # not part of the space: told as failed, never run
-                    trial.set_user_attr("excluded", True)
-                    study.tell(trial, state=TrialState.FAIL)
-                else:  # measured before: told again, nothing measured
-                    self._tell(study, trial, known, TrialState, duplicate=True)
-                repeats += 1
-                if repeats >= REPEATS_BEFORE_AN_UNTRIED_STACK:
-                    untried = [c for c in self.space.choices() if self.space.stack(c) not in measured]
-                    study.enqueue_trial(self._params(untried[rng.integers(len(untried))]))
-                    repeats = 0
-                continue
-            repeats = 0
-            number = len(self.records) + 1
-            record = self._measure(run_trial, stack, number)
+
+        def may_start() -> bool:
+            if trials is not None and len(self.records) + len(running) >= trials:
+                return False
+            if len(measured) + len(running) >= self.space.size:
+                return False
+            return not (seconds is not None and time.monotonic() - start >= seconds or until(self.records))
+
+        while True:
+            while len(running) < pool.width and may_start():
+                trial = study.ask()
+                choice = self._choice({name: trial.suggest_int(name, 0, len(ordinal) - 1) if ordinal
+                                       else trial.suggest_categorical(name, list(self.space.dimensions[name]))
+                                       for name, ordinal in self.space.ordered().items()})
+                stack = self.space.stack(choice) if self.space.allows(choice) else None
+                if stack is None or stack in measured or stack in {s for _, s in running.values()}:
+                    self._tell_proposal(study, trial, stack, measured, TrialState)
+                    repeats += 1
+                    if repeats >= REPEATS_BEFORE_AN_UNTRIED_STACK:
+                        taken = set(measured) | {s for _, s in running.values()}
+                        untried = [c for c in self.space.choices() if self.space.stack(c) not in taken]
+                        study.enqueue_trial(self._params(untried[rng.integers(len(untried))]))
+                        repeats = 0
+                    continue
+                repeats = 0
+                running[next_number] = (trial, stack)
+                pool.submit(stack, next_number)
+                next_number += 1
+            if not running:
+                return self.records
+            number, outcome = pool.next_done()
+            trial, stack = running.pop(number)
+            record = self._record(stack, number, outcome)
             self.records.append(record)
             measured[stack] = record
             self._tell(study, trial, record, TrialState)
             front, volume = frontier_of(self.records, self.objectives)
             on_trial(Progress(record, trials, front, volume))
-        return self.records
 
-    def _measure(self, run_trial: RunTrial, stack: Stack, number: int) -> TrialRecord:
-        t0 = time.monotonic()
-        try:
-            outcome = run_trial(stack, number)
-        except RequestError as err:
-            outcome = TrialOutcome(skipped=err.line())
-        seconds = outcome.seconds or time.monotonic() - t0
-        record = TrialRecord(number, stack, "measured", "", dict(outcome.values), outcome.point, seconds,
-                             outcome.measured_s)
+    def _tell_proposal(self, study: Any, trial: Any, stack: Stack | None, measured: Mapping[Stack, TrialRecord],
+                       states: Any) -> None:
+        """A proposal that is not run: outside the space (failed), measured before (told its values again, at no
+        cost) or running now (failed: its values are not known yet)."""
+        if stack is None:
+            trial.set_user_attr("excluded", True)
+            study.tell(trial, state=states.FAIL)
+        elif stack in measured:
+            self._tell(study, trial, measured[stack], states, duplicate=True)
+        else:
+            trial.set_user_attr("running_elsewhere", True)
+            study.tell(trial, state=states.FAIL)
+
+    def _record(self, stack: Stack, number: int, outcome: TrialOutcome) -> TrialRecord:
+        record = TrialRecord(number, stack, "measured", "", dict(outcome.values), outcome.point, outcome.seconds,
+                             outcome.measured_s, outcome.node)
         if outcome.skipped:
             return replace(record, status="skipped", reason=outcome.skipped)
         missing = [o.key for o in self.objectives if outcome.values.get(o.key) is None]

@@ -9,6 +9,7 @@
       "precisions": ["fp32", "int8"],
       "libraries": [[], ["v2.2.0"]],
       "env": {"CK_REQUEST_BATCH_SIZE": [1, 8], "CK_REQUEST_THREADS": [1, 2]},
+      "platforms": ["rpi4", "xeon-vm"],
       "exclude": [{"program": "request-onnxruntime-classification", "library": ["v2.2.0"]}],
       "objectives": ["latency_p50_s:min", "inference_throughput:max"],
       "constraints": ["peak_memory_bytes <= 2e9"],
@@ -19,11 +20,13 @@
 ``programs`` and ``models`` are required. ``models`` are tag sets (what ``--dep_add_tags.model=``
 takes); ``model_variants`` are further dimensions of tags joined to every model's; ``precisions``
 add a tag to each; ``libraries`` are tag sets of the library dependency (``--dep_add_tags.lib=``:
-a version installed side by side); ``env`` sets run variables. A stack is one choice per dimension;
-the space is every combination but those an ``exclude`` rule matches (every condition of the rule:
-a dimension -> accepted values; for ``model`` and ``library``, tags the choice carries).
-``objectives`` and ``constraints`` name schema keys; an accuracy among them (or
-``measure_accuracy``) runs each stack with real weights in accuracy mode too.
+a version installed side by side); ``env`` sets run variables; ``platforms`` (with ``ck explore
+--ray=``) names the Ray nodes' platforms a stack may run on (the resource ``request-platform:<name>``
+a node joined with). A stack is one choice per dimension; the space is every combination but
+those an ``exclude`` rule matches (every condition of the rule: a dimension -> accepted values;
+for ``model`` and ``library``, tags the choice carries). ``objectives`` and ``constraints`` name
+schema keys; an accuracy among them (or ``measure_accuracy``) runs each stack with real weights in
+accuracy mode too.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..errors import RequestError
+from ..farm.cluster import PLATFORM_NAME
 from ..models.model_info import PRECISIONS
 from ..results import schema
 from ..run.config import MEASUREMENT_SETTINGS
@@ -85,6 +89,7 @@ class Stack:
     precision: str
     env: tuple[tuple[str, str], ...]
     library: tuple[str, ...] = ()
+    platform: str = ""  # the cluster nodes it runs on ("": this machine)
 
     @property
     def model_tags(self) -> str:
@@ -96,16 +101,19 @@ class Stack:
                        for k, v in self.env if k not in MEASUREMENT_SETTINGS)
         framework = self.program.removeprefix("request-").removesuffix("-classification")
         library = f" ({','.join(self.library)})" if self.library else ""
-        return f"{framework}{library} {self.model_tags}" + (f" {env}" if env else "")
+        platform = f" @{self.platform}" if self.platform else ""
+        return f"{framework}{library} {self.model_tags}" + (f" {env}" if env else "") + platform
 
     def as_json(self) -> dict[str, Any]:
         return {"program": self.program, "model": list(self.model), "precision": self.precision,
-                "library": list(self.library), "env": dict(self.env)}
+                "library": list(self.library), "env": dict(self.env),
+                **({"platform": self.platform} if self.platform else {})}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Stack:
         return Stack(str(data["program"]), tuple(data["model"]), str(data.get("precision", "")),
-                     tuple((str(k), str(v)) for k, v in data.get("env", {}).items()), tuple(data.get("library", ())))
+                     tuple((str(k), str(v)) for k, v in data.get("env", {}).items()), tuple(data.get("library", ())),
+                     str(data.get("platform", "")))
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,7 @@ class Space:
     precisions: tuple[str, ...] = ("",)  # "" = the model package's default (fp32)
     libraries: tuple[tuple[str, ...], ...] = ((),)  # () = the library CK picks (the pinned one)
     env: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    platforms: tuple[str, ...] = ()  # () = this machine; else Ray nodes' platforms, one more dimension
     objectives: tuple[Objective, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     repetitions: int = 1
@@ -150,6 +159,8 @@ class Space:
                 **dict(self.model_variants),
                 "precision": self.precisions, "library": tuple(",".join(t) for t in self.libraries)}
         dims.update({name: values for name, values in self.env})
+        if self.platforms:
+            dims["platform"] = self.platforms
         return dims
 
     def ordered(self) -> dict[str, tuple[str, ...] | None]:
@@ -184,7 +195,7 @@ class Space:
         choice = self._with_variants(choice)
         return Stack(choice["program"], tuple(t for t in choice["model"].split(",") if t), choice["precision"],
                      tuple((name, choice[name]) for name, _ in self.env),
-                     tuple(t for t in choice.get("library", "").split(",") if t))
+                     tuple(t for t in choice.get("library", "").split(",") if t), choice.get("platform", ""))
 
     def choices(self) -> Iterator[dict[str, str]]:
         """Every allowed combination of choices, dimension by dimension."""
@@ -299,15 +310,21 @@ def space_from_json(data: Any, where: str) -> Space:
     repetitions = data.get("repetitions", 1)
     if isinstance(repetitions, bool) or not isinstance(repetitions, int) or not 1 <= repetitions <= 100:
         raise _fail(where, "repetitions", f"{repetitions!r} is not a whole number 1..100", "write e.g. 3")
+    platforms = _strings(data["platforms"], where, "platforms", '["rpi4", "xeon-vm"]') if "platforms" in data else ()
+    for platform in platforms:
+        if not PLATFORM_NAME.match(platform):
+            raise _fail(where, "platforms", f"{platform!r} is not a platform name (letters, digits, . _ -)",
+                        'write e.g. ["rpi4", "xeon-vm"]: the names nodes joined with as request-platform:<name>')
     measure_accuracy = data.get("measure_accuracy", False)
     if not isinstance(measure_accuracy, bool):
         raise _fail(where, "measure_accuracy", f"{measure_accuracy!r} is not true or false", "write true or false")
     space = Space(name=where, programs=programs, models=models, model_variants=tuple(variants),
                   precisions=precisions, libraries=libraries,
-                  env=tuple(env), objectives=objectives,
+                  env=tuple(env), platforms=platforms, objectives=objectives,
                   constraints=tuple(parse_constraint(c, where) for c in constraints_raw), repetitions=repetitions,
                   exclude=_exclusions(data.get("exclude", []), where,
-                                      ["program", *TAG_DIMENSIONS, "precision", *(name for name, _ in env)]),
+                                      ["program", *TAG_DIMENSIONS, "precision", *(name for name, _ in env),
+                                       *(["platform"] if platforms else [])]),
                   measure_accuracy=measure_accuracy, description=str(data.get("description", "")), source=data)
     if space.size == 0:
         raise _fail(where, "exclude", "leaves no stack in the space", "exclude fewer stacks")

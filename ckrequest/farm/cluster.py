@@ -43,6 +43,14 @@ def platform_resource(name: str) -> str:
     return PLATFORM_PREFIX + name
 
 
+def assigned_platform() -> str:
+    """Inside work Ray runs on a node: the platform whose slot it holds ("" when none)."""
+    import ray
+
+    resources = ray.get_runtime_context().get_assigned_resources()
+    return next((k[len(PLATFORM_PREFIX):] for k in resources if k.startswith(PLATFORM_PREFIX)), "")
+
+
 @dataclass(frozen=True)
 class FarmNode:
     """A live node of the cluster that takes measurements: where it is, its platform(s), its CPUs."""

@@ -26,13 +26,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import psutil
 
 from .. import places
 from ..errors import RequestError, print_error
-from .cluster import import_ray, platform_resource
+from .cluster import assigned_platform, import_ray, platform_resource
 
 HEAD_IP = "127.0.0.2"
 STARTED = "Ray runtime started"  # what `ray start` prints once its node has joined
@@ -91,11 +91,12 @@ class LocalCluster:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def add_node(self, platform: str, cpus: int = 1) -> LocalNode:
-        """A worker node of ``platform`` with ``cpus`` CPUs, joined once this returns."""
+    def add_node(self, platform: str, cpus: int = 1, env: Mapping[str, str] | None = None) -> LocalNode:
+        """A worker node of ``platform`` with ``cpus`` CPUs, joined once this returns; ``env``: variables of
+        the node's own (its CK world: CK_REPOS, CK_TOOLS), which the work it runs sees."""
         # one node at a time: nodes starting together on one address race for the same free ports
         node = self._start_node([f"--address={self.address}", f"--num-cpus={cpus}",
-                                 f"--resources={json.dumps({platform_resource(platform): 1})}"], platform, cpus)
+                                 f"--resources={json.dumps({platform_resource(platform): 1})}"], platform, cpus, env)
         self.workers.append(node)
         return node
 
@@ -123,14 +124,16 @@ class LocalCluster:
             _kill_group(node.process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def _start_node(self, args: list[str], platform: str, cpus: int) -> LocalNode:
+    def _start_node(self, args: list[str], platform: str, cpus: int,
+                    env: Mapping[str, str] | None = None) -> LocalNode:
         log = self.root / f"node-{len(self.workers) + (1 if self.head else 0)}.log"
         ray_cli = Path(sys.executable).with_name("ray")
         command = [str(ray_cli) if ray_cli.is_file() else "ray", "start", *args, "--block", "--disable-usage-stats",
                    f"--temp-dir={self.root}", f"--object-store-memory={OBJECT_STORE_BYTES}"]
         with open(log, "wb") as out:
-            process = subprocess.Popen(command, env=node_environment(), stdin=subprocess.DEVNULL, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+            process = subprocess.Popen(command, env={**node_environment(), **(env or {})}, stdin=subprocess.DEVNULL,
+                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
         node = LocalNode(platform, cpus, process, log)
         deadline = time.monotonic() + START_TIMEOUT_S
         while STARTED not in _read(log):
@@ -209,19 +212,12 @@ def check() -> str:
     started = time.monotonic()
     with LocalCluster.start([("check", 1)]) as cluster, connect(cluster.address) as connection:
         nodes = connection.nodes()
-        answer = connection.result(connection.run_on_platform(_platform_seen, platform="check"), "Ray check", 120)
+        answer = connection.result(connection.run_on_platform(assigned_platform, platform="check"), "Ray check", 120)
         if answer != "check" or [n.platform for n in nodes] != ["check"]:
             raise RequestError("Ray check", f"the function ran on {answer!r}, nodes {nodes}", "report it")
         addresses = sorted({n.address for n in nodes})
     return (f"Ray works here: a head and a worker started on loopback ({', '.join(addresses)}), a function ran on "
             f"the worker and both stopped, in {time.monotonic() - started:.1f} s")
-
-
-def _platform_seen() -> str:
-    import ray
-
-    resources = ray.get_runtime_context().get_assigned_resources()
-    return next((k.split(":", 1)[1] for k in resources if k.startswith("request-platform:")), "")
 
 
 def main(argv: list[str] | None = None) -> int:

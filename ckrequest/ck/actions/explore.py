@@ -1,15 +1,19 @@
 """ck explore request.asplos18 --space=<name or file.json> --record_uoa=X [--strategy=grid|random|nsga2|tpe]
 [--trials=N] [--time=S] [--objectives=key:min,key:max] [--seed=1] [--resume] [--record_repo=local]
+[--ray=<head ip>:<port>|auto]
 
 Searches a space of stacks for its Pareto frontier: each trial is one `ck benchmark` point recorded
 into experiment X (in this `ck` process), a trial that cannot run is kept as skipped with its reason,
 and the search goes on. Prints each trial with the frontier's size and hypervolume, then the frontier.
 Named spaces are CK entries (`ck list request.space`); a space of your own is a JSON file.
+With --ray, trials run on the nodes of a Ray cluster, one per node at a time, each on a node of its
+stack's platform (the space's ``platforms``), and come back to be recorded here (ck/ray_trials.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from ...explore.space import Objective, Space, load_space_file, parse_objective,
 from .. import flags as ck_flags
 from .. import kernel
 from ..explorer import CkTrials
+from ..ray_trials import RayTrials, cluster_width, describe_cluster
 
 SPACE_MODULE = "request.space"
 DEFAULT_TRIALS = 20  # a search strategy's budget when neither --trials nor --time is given
@@ -50,6 +55,7 @@ class ExploreRequest:
     seconds: float | None = None
     seed: int = 1
     resume: bool = False
+    ray: str = ""  # a Ray cluster's head <ip>:<port> or auto; "" = this machine
 
 
 def from_ck(i: dict[str, Any], command: str = "ck explore request.asplos18") -> ExploreRequest:
@@ -60,7 +66,20 @@ def from_ck(i: dict[str, Any], command: str = "ck explore request.asplos18") -> 
         objectives=tuple(parse_objective(o) for o in ck_flags.texts(i, "objectives")),
         strategy=ck_flags.choice(i, "strategy", STRATEGIES, "") if ck_flags.text(i, "strategy") else "",
         trials=ck_flags.number(i, "trials", int, 1, 100_000), seconds=ck_flags.number(i, "time", float, 1, 10**7),
-        seed=int(ck_flags.number(i, "seed", int, 0, 2**31) or 1), resume=ck_flags.flag(i, "resume"))
+        seed=int(ck_flags.number(i, "seed", int, 0, 2**31) or 1), resume=ck_flags.flag(i, "resume"),
+        ray=ck_flags.text(i, "ray"))
+
+
+def on_cluster(space: Space, connection: Any) -> Space:
+    """The space as the cluster runs it: a space without ``platforms`` runs on the cluster's one platform."""
+    if space.platforms:
+        return space
+    found = sorted(connection.platforms())
+    if len(found) != 1:
+        raise RequestError(f"space {space.name}", f"lists no platforms and the cluster has {len(found)} "
+                           f"({', '.join(found) or 'no node with a request-platform resource'})",
+                           'add e.g. "platforms": ["<name>"] to the space (docs/FARM.md: joining a node)')
+    return replace(space, platforms=(found[0],))
 
 
 def _resumed_entry(request: ExploreRequest) -> kernel.EntryLocation:
@@ -74,7 +93,20 @@ def _resumed_entry(request: ExploreRequest) -> kernel.EntryLocation:
 def explore(request: ExploreRequest) -> tuple[list[TrialRecord], Path]:
     """Run (or resume) the search; print each trial and, at the end, the frontier. Returns the trials and
     the experiment entry's folder."""
-    space = request.space
+    with ExitStack() as context:
+        return _explore(request, context)
+
+
+def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRecord], Path]:
+    space, connection = request.space, None
+    if space.platforms and not request.ray:
+        raise RequestError(f"space {space.name}", f"lists platforms ({', '.join(space.platforms)}): its trials "
+                           "run on the nodes of a Ray cluster", "pass --ray=<head ip>:<port> or --ray=auto")
+    if request.ray:
+        from ...farm.cluster import connect
+
+        connection = context.enter_context(connect(request.ray))
+        space = on_cluster(space, connection)
     location = _resumed_entry(request) if request.resume else \
         kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
     earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
@@ -89,17 +121,21 @@ def explore(request: ExploreRequest) -> tuple[list[TrialRecord], Path]:
                               request.record_uoa, seed=seed)
     repo = "" if request.record_repo == "local" else request.record_repo
     runner = CkTrials(request.record_uoa, repo, location.path, space.repetitions, space.needs_accuracy(objectives))
+    trials_at = runner if connection is None else \
+        RayTrials(connection, runner, cluster_width(connection, space.platforms))
     if earlier is not None:
         print(f"resuming: {len(earlier.get('trials', []))} trial(s) recorded in experiment:{location.name}", flush=True)
     print(f"exploring {space.name} ({space.size} stacks) with {strategy} into experiment:{location.name}; "
           f"objectives {', '.join(map(str, objectives))}" +
           (f"; constraints {'; '.join(map(str, space.constraints))}" if space.constraints else ""), flush=True)
+    if connection is not None:
+        print(describe_cluster(connection, space.platforms), flush=True)
 
     def on_trial(progress: Progress) -> None:
         write_log(location.path, exploration, exploration.records)  # on disk before it is said
         print(progress_line(progress, objectives), flush=True)
 
-    records = exploration.run(runner, trials, request.seconds, resume=request.resume, on_trial=on_trial)
+    records = exploration.run(trials_at, trials, request.seconds, resume=request.resume, on_trial=on_trial)
     write_log(location.path, exploration, records)
     print(frontier_table(records, objectives), flush=True)
     return records, location.path
