@@ -100,7 +100,8 @@ def test_a_sweep_across_three_nodes_records_every_trial_once_on_its_platform_whe
     for trial in measured:
         point = points[trial["point"]]
         assert point.texts["node_platform"] == trial["stack"]["platform"]
-        assert point.texts["node_host"] == socket.gethostname()
+        assert point.texts["cpu_name"] and point.texts["os_name"]  # the node's host, as its own CK described it
+        assert trial["node"].startswith(f"{socket.gethostname()} (Ray node ")
         assert point.numbers["batch_size"] == int(trial["stack"]["env"]["CK_REQUEST_BATCH_SIZE"])
         assert (entry / "explore-logs" / f"trial-{trial['number']:04d}.log").read_text().startswith("# ran on ")
     # each node installed the model in its own CK_TOOLS; its scratch entries are gone

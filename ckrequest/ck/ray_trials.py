@@ -9,7 +9,7 @@ through the node's own CK (the same repository, the node's CK_REPOS and CK_TOOLS
 the trial needs there), recording into a scratch experiment entry of the node's. The point files come
 back to the head and the scratch entry is removed; the head records the point into the exploration's
 entry through its own CK (experiment ``add``: the same features, choices, characteristics and pipeline,
-plus the node's platform and host), then its sidecar files (predictions, per-query latencies, LoadGen
+the node's host description among them, plus the node's platform), then its sidecar files (predictions, per-query latencies, LoadGen
 logs). Nothing is written at the head before the whole trial came back: a node that dies mid-trial
 leaves nothing half-written. Ray runs such a trial once more on another node of the platform; when no
 node of the platform is left, or it dies again, the trial is recorded as skipped with why.
@@ -120,8 +120,9 @@ def _json(files: dict[str, bytes], name: str) -> Any:
 
 
 def point_for_head(files: dict[str, bytes], node: NodeTrial) -> tuple[str, dict[str, Any]]:
-    """The node's last recorded point in CK's experiment ``add`` form, with the node's platform and host in
-    its meta; (its UID on the node, the point)."""
+    """The node's last recorded point in CK's experiment ``add`` form, with the node's platform in its meta
+    (its host described by its own CK run: CPU, OS, memory; its host name only in the trial's log, as
+    contributed points carry none); (its UID on the node, the point)."""
     uids = sorted({m.group(1) for m in map(CK_POINT_FILE.match, files) if m})
     uid = uids[-1]
     described = _json(files, f"ckp-{uid}.features.json")
@@ -130,7 +131,7 @@ def point_for_head(files: dict[str, bytes], node: NodeTrial) -> tuple[str, dict[
                        for run in _json(files, name).get("characteristics_list", [])]
     entry = _json(files, ".cm/meta.json")
     features = dict(described.get("features", {}))
-    features["meta"] = {**features.get("meta", {}), "node_platform": node.platform, "node_host": node.host}
+    features["meta"] = {**features.get("meta", {}), "node_platform": node.platform}
     pipeline = _json(files, "pipeline.json")
     point = {"meta": entry.get("meta", {}), "tags": entry.get("tags", []), "features": features,
              "choices": described.get("choices", {}), "choices_order": described.get("choices_order", []),

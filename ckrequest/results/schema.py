@@ -185,7 +185,6 @@ KEYS: tuple[Key, ...] = (
     _m("memory_bytes", "memory", NUMBER, required=(EVERY,)),
     _m("farm", "farm"),
     _m("node_platform", "cluster node platform", originals=False),  # ck explore --ray: the node's request-platform
-    _m("node_host", "cluster node host", originals=False),
     _m("dataset_species", "data set", required=(EVERY,)),
     _m("scenario_module_uoa", "scenario module", required=(EVERY,)),
     _m("platform_species", "platform kind"),
