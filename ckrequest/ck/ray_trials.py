@@ -10,9 +10,10 @@ the trial needs there), recording into a scratch experiment entry of the node's.
 back to the head and the scratch entry is removed; the head records the point into the exploration's
 entry through its own CK (experiment ``add``: the same features, choices, characteristics and pipeline,
 the node's host description among them, plus the node's platform), then its sidecar files
-(predictions, per-query latencies, LoadGen logs). Nothing is written at the head before the whole trial came back: a node that dies mid-trial
-leaves nothing half-written. Ray runs such a trial once more on another node of the platform; when no
-node of the platform is left, or it dies again, the trial is recorded as skipped with why.
+(predictions, per-query latencies, LoadGen logs). Nothing is written at the head before the whole
+trial came back: a node that dies mid-trial leaves nothing half-written. Ray runs such a trial once
+more on another node of the platform; when no node of the platform is left, or it dies again, the
+trial is recorded as skipped with why.
 """
 
 from __future__ import annotations
