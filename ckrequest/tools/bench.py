@@ -89,12 +89,19 @@ def _harness_latencies(backend, prepared, config: RunConfig) -> list[float]:
     return list(measurement.samples_s)
 
 
+def _model_info(given: str | None, tmp: Path) -> Path:
+    """The model a bench times: the one given, or a synthetic MobileNet-v1 built in ``tmp``."""
+    return Path(given) if given else _synthetic_mobilenet(tmp / "mobilenet")
+
+
+MODEL_INFO_HELP = "model-info.json of an installed ONNX model (default: a synthetic MobileNet-v1 1.0/224 built here)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ckrequest.tools.bench")
     sub = parser.add_subparsers(dest="what", required=True)
     over = sub.add_parser("harness-overhead", help="harness median latency / bare InferenceSession.run")
-    over.add_argument("--model-info", help="model-info.json of an installed ONNX model "
-                                           "(default: a synthetic MobileNet-v1 1.0/224 built here)")
+    over.add_argument("--model-info", help=MODEL_INFO_HELP)
     over.add_argument("--rounds", type=int, default=7)
     over.add_argument("--queries", type=int, default=200)
     over.add_argument("--threads", type=int, default=0)
@@ -115,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     trials.add_argument("--trials", type=int, default=10)
     trials.add_argument("--seconds", type=float, default=0.5, help="measured seconds per trial")
     loadgen = sub.add_parser("loadgen", help="MLPerf LoadGen / our harness: SingleStream p90, Offline throughput")
-    loadgen.add_argument("--model-info", help="model-info.json of an installed ONNX model "
-                                              "(default: a synthetic MobileNet-v1 1.0/224 built here)")
+    loadgen.add_argument("--model-info", help=MODEL_INFO_HELP)
     loadgen.add_argument("--rounds", type=int, default=5)
     loadgen.add_argument("--seconds", type=float, default=2.0, help="minimum seconds of each measurement")
     loadgen.add_argument("--batch", type=int, default=8, help="batch size of the throughput comparison")
@@ -140,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         from .bench_loadgen import run as loadgen_bench
 
         with tempfile.TemporaryDirectory() as tmp:
-            info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
-            loadgen_bench(info_path, args.rounds, args.seconds, args.batch, args.threads)
+            loadgen_bench(_model_info(args.model_info, Path(tmp)), args.rounds, args.seconds, args.batch, args.threads)
         return 0
     if args.what == "farm":
         from .bench_farm import run as farm_bench
@@ -158,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         scoreboard_bench(args.points, args.warm_points, args.rounds)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        info_path = Path(args.model_info) if args.model_info else _synthetic_mobilenet(Path(tmp) / "mobilenet")
-        harness_overhead(info_path, args.rounds, args.queries, args.threads)
+        harness_overhead(_model_info(args.model_info, Path(tmp)), args.rounds, args.queries, args.threads)
     return 0
 
 
