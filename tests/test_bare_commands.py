@@ -119,9 +119,13 @@ def test_a_record_killed_midway_is_named_repaired_and_its_lock_cleared(ck_world)
     assert not (ck_world.repos / "local" / "experiment" / killed).exists()
 
     killed = kill_while_recording(ck_world, "killed-then-recorded")
+    pipeline = ck_world.repos / "local" / "experiment" / killed / "pipeline.json"
+    text = pipeline.read_text() if pipeline.exists() else '{"choices": {"data_uoa": "request-onnx-classification"}}'
+    pipeline.write_text(text[: len(text) // 2])  # as a kill in the middle of CK writing it leaves it
     again = ck_world.ck(*bare_benchmark(killed), SMALL, "--repetitions=1", "--env.CK_REQUEST_MIN_DURATION_S=0.1")
     assert f"removed a stale CK lock on experiment:{killed}" in again.stderr + again.stdout
     assert "locked - waiting" not in again.stdout  # CK alone waits 120 s for the dead process's lock
+    assert f"removed pipeline.json of experiment:{killed}, half-written" in again.stderr + again.stdout
     assert len(points(ck_world, killed)) == 1
     replay = ck_world.ck("replay", f"experiment:{killed}", "--quiet")
     assert "ck-request: replay of experiment:" in replay.stdout and "ratio" in replay.stdout

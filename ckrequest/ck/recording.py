@@ -45,6 +45,7 @@ NO_PEAKS = {"return": 0, "xlist": [], "ylist": [], "xlist2": [], "ylist2": [], "
 LOCK_FILE = Path(".cm") / "ck_lock.txt"
 REPETITION_MARK = "# ck-request: LoadGen's log of repetition {k} of {n}"  # between the repetitions' logs
 OWNER_FILE = Path(".cm") / "ck_lock.pid"
+WRITTEN_ONCE = ("pipeline.json", "desc.json")  # an entry's files CK's experiment add writes only when absent
 _GUARD = "_ckrequest_guard"
 
 _search = {"active": False}  # an exploration runs trials inside this process: a failed run must not end it
@@ -83,7 +84,22 @@ def clear_stale_lock(entry: Path, say: Callable[[str], None]) -> bool:
     (entry / OWNER_FILE).unlink(missing_ok=True)
     say(f"ck-request: removed a stale CK lock on {entry.parent.name}:{entry.name} "
         f"(taken by process {owner}, which is gone)")
+    for name in WRITTEN_ONCE:  # CK writes these only when absent: half a file would stay for good
+        if _half_written(entry / name):
+            (entry / name).unlink()
+            say(f"ck-request: removed {name} of {entry.parent.name}:{entry.name}, half-written by process {owner} "
+                "(CK writes it again with the next point)")
     return True
+
+
+def _half_written(path: Path) -> bool:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 @contextmanager
