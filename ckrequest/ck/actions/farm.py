@@ -29,29 +29,18 @@ COMMAND = "ck farm request.asplos18"
 LOCAL_PLATFORM = "local"
 
 
-def _number(i: dict[str, Any], name: str, kind: type) -> Any:
-    value = ck_flags.text(i, name)
-    if not value:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        from ...errors import RequestError
-
-        raise RequestError(f"--{name}={value}", f"is not a {kind.__name__} number", f"pass e.g. --{name}=1") from None
-
-
 def request_from_ck(i: dict[str, Any]) -> FarmRequest:
     spec = ModelSpec(ck_flags.required(i, "model", COMMAND), ck_flags.text(i, "weights", "synthetic"),
-                     multiplier=_number(i, "multiplier", float), resolution=_number(i, "resolution", int),
+                     multiplier=ck_flags.number(i, "multiplier", float, 0.01, 4.0),
+                     resolution=ck_flags.number(i, "resolution", int, 32, 4096),
                      seed=ck_flags.count(i, "seed", 1))
-    timeout = _number(i, "timeout", float)
+    timeout = ck_flags.number(i, "timeout", float, 1, 10**7)
     return FarmRequest(spec=spec, nodes=ck_flags.count(i, "stages", 2),
                        mode=ck_flags.choice(i, "mode", MODES, PIPELINE),
                        images=ck_flags.count(i, "images", 32), latency_queries=ck_flags.count(i, "latency_queries", 10),
                        repetitions=ck_flags.count(i, "repetitions", 3),
-                       threads=int(_number(i, "threads", int) or 0), platforms=ck_flags.texts(i, "platform"),
-                       timeout_s=timeout if timeout and timeout > 0 else 600.0)
+                       threads=int(ck_flags.number(i, "threads", int, 0, 4096) or 0),
+                       platforms=ck_flags.texts(i, "platform"), timeout_s=float(timeout or 600.0))
 
 
 def run(i: dict[str, Any]) -> int:
