@@ -17,7 +17,7 @@ from ..results.cache import read_repos
 from ..results.reader import ResultPoint, SkippedEntry, latest_verdicts, mark_validated
 from ..results.schema import ACCURACY_KEYS, BY_KEY, Axis
 from ..safe_text import for_spreadsheet, for_terminal
-from .filters import DEFAULT_VIEW, AccuracyView, Filters
+from .filters import DEFAULT_VIEW, AccuracyView, Filters, check_known
 from .pareto import pareto_mask
 
 NO_POINTS = ("no experiment points recorded yet (record one: ck benchmark program:request-onnxruntime-classification "
@@ -77,6 +77,7 @@ def frontier(points: Sequence[ResultPoint], axes: Sequence[Axis], accuracy: Accu
 def build_board(repo_paths: Iterable[tuple[str, Path]], filters: Filters, x: Axis, y: Axis,
                 cache_path: Path | None = None) -> Board:
     points, skipped = collect(repo_paths, cache_path)
+    check_known(filters, points)
     kept = [p for p in points if filters.keep(p)]
     view = filters.accuracy_view()
     flags, ranked = frontier_and_count(kept, (x, y), view)
