@@ -226,8 +226,8 @@ def test_every_library_gets_a_colour_and_shape_of_its_own_in_the_page_and_the_pn
     png = tmp_path / "board.png"
     page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={repo}",
                           "--tags=many-libraries", f"--png={png}")
-    drawn = page.eval_on_selector_all("#scatter .point", "els => els.map(e => [e.getAttribute('data-group'), "
-                                      "e.getAttribute('fill'), e.getAttribute('stroke'), e.getAttribute('data-shape')])")
+    drawn = page.eval_on_selector_all("#scatter .point", "els => els.map(e => ['data-group', 'fill', 'stroke', "
+                                      "'data-shape'].map(a => e.getAttribute(a)))")
     assert len(drawn) == LIBRARIES
     styles = {group: (stroke, shape) for group, fill, stroke, shape in drawn}
     assert len(styles) == LIBRARIES and len(set(styles.values())) == LIBRARIES  # every (colour, shape) once
@@ -240,5 +240,5 @@ def test_every_library_gets_a_colour_and_shape_of_its_own_in_the_page_and_the_pn
     page.close()
 
     with Image.open(png) as image:
-        present = {"#%02x%02x%02x" % rgb for _, rgb in image.convert("RGB").getcolors(1 << 20)}
+        present = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in image.convert("RGB").getcolors(1 << 20)}
     assert {colour for colour, _ in styles.values()} <= present  # the PNG draws each library in the page's colour
