@@ -12,6 +12,7 @@ from typing import Iterable, Sequence, TextIO
 
 import orjson
 
+from ..digest import code_digest
 from ..platforms.catalog import attach_platforms, load_platforms
 from ..results.cache import read_repos
 from ..results.reader import ResultPoint, SkippedEntry, latest_verdicts, mark_validated
@@ -41,7 +42,8 @@ def collect(repo_paths: Iterable[tuple[str, Path]], cache_path: Path | None = No
     """Every point of the repositories, validated marks and platforms attached; malformed ones in `skipped`."""
     repos = list(repo_paths)
     platforms, skipped = load_platforms(path for _, path in repos)
-    context = hashlib.sha256(repr(sorted(platforms, key=lambda p: p.alias)).encode()).hexdigest()[:16]
+    described = repr(sorted(platforms, key=lambda p: p.alias)) + code_digest(attach_platforms.__module__)
+    context = hashlib.sha256(described.encode()).hexdigest()[:16]  # the platforms and the code that attaches them
     points, unreadable, infos = read_repos(repos, cache_path, lambda found: attach_platforms(found, platforms),
                                            context)  # the cache keeps the points with their platforms attached
     return mark_validated(points, latest_verdicts(infos)), skipped + unreadable
