@@ -61,6 +61,10 @@ class TuningPlan:
                 raise RequestError(f"{var}={text!r}", "is not an integer", f"pass e.g. --env.{var}=64") from None
         return cls(**values)
 
+    def as_env(self) -> dict[str, str]:
+        """The install variables that give this plan (what the package records in its env entry)."""
+        return {self.env_name(name): str(getattr(self, name)) for name in PLAN_FIELDS}
+
     def __post_init__(self) -> None:
         if min(self.trials, self.trials_per_round, self.batch) < 1 or self.population < 2:
             raise RequestError("TVM tuning plan", f"trials, trials per round and batch must be >= 1 ({self})",

@@ -37,7 +37,7 @@ def package_pre_path(i: dict[str, Any]) -> dict[str, Any]:
     identity = [*_model_tags(model.get("tags", [])), f"model-{digest}", f"trials-{plan.trials}", f"batch-{plan.batch}"]
     i["tags"].extend(t for t in identity if t not in i["tags"])
     i["customize"]["extra_suggested_path"] = "-" + "-".join(identity)
-    return {"return": 0}
+    return {"return": 0, "install_env": plan.as_env()}  # CK adds them to the install's variables: the plan recorded
 
 
 def soft_dirs(i: dict[str, Any]) -> dict[str, Any]:
