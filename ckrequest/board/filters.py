@@ -74,7 +74,7 @@ OFFERED: dict[str, Callable[[ResultPoint], Iterable[str]]] = {
     "tags": lambda p: p.tags,
     "model": lambda p: (p.model_arch,),
     "library": lambda p: (p.library_name,),
-    "platform": lambda p: (p.platform,),
+    "platform": lambda p: (p.platform or p.plat_name,),
     "precision": lambda p: (p.model_precision,),
     "dataset": lambda p: (dataset_name(p.dataset_species),),
     "entry": lambda p: (p.entry,),

@@ -77,9 +77,12 @@ def frontier(points: Sequence[ResultPoint], axes: Sequence[Axis], accuracy: Accu
 
 
 def build_board(repo_paths: Iterable[tuple[str, Path]], filters: Filters, x: Axis, y: Axis,
-                cache_path: Path | None = None) -> Board:
+                cache_path: Path | None = None, refuse_unknown: bool = False) -> Board:
+    """The board of the filtered points; ``refuse_unknown``: a filter value no point has is a RequestError (a
+    user's flag), not an empty board (a report of an exploration that recorded nothing yet)."""
     points, skipped = collect(repo_paths, cache_path)
-    check_known(filters, points)
+    if refuse_unknown:
+        check_known(filters, points)
     kept = [p for p in points if filters.keep(p)]
     view = filters.accuracy_view()
     flags, ranked = frontier_and_count(kept, (x, y), view)

@@ -36,7 +36,7 @@ def run(i: dict[str, Any]) -> int:
     png = _png_path(i, request.output)
     port = ck_flags.port(i, "port", DEFAULT_PORT) if ck_flags.flag(i, "serve") else None
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
-    board = build_board(repos, request.filters, request.x, request.y, results_cache())
+    board = build_board(repos, request.filters, request.x, request.y, results_cache(), refuse_unknown=True)
     report_skipped(board.skipped)
     shown = {(p.repo, p.entry) for p in board.points}
     explorations = explorations_in((name, path / "experiment" / entry) for name, entry in sorted(shown)

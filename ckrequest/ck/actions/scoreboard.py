@@ -26,7 +26,7 @@ def run(i: dict[str, Any]) -> int:
         return 0
     request = from_ck(i, RENDERERS, "table")
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
-    board = build_board(repos, request.filters, request.x, request.y, results_cache())
+    board = build_board(repos, request.filters, request.x, request.y, results_cache(), refuse_unknown=True)
     report_skipped(board.skipped)
     text = RENDERERS[request.format](board)
     if request.output is None:
