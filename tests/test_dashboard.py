@@ -33,12 +33,12 @@ def scoreboard_json(world, results, *flags: str) -> list[dict]:
 
 
 def front_ids(page) -> set[str]:
-    return set(page.eval_on_selector_all("circle.point.pareto", "els => els.map(e => e.getAttribute('data-id'))"))
+    return set(page.eval_on_selector_all("#scatter .point.pareto", "els => els.map(e => e.getAttribute('data-id'))"))
 
 
 def tooltip_over(page, point_id: str) -> str:
     """Move the mouse to the centre of a point, as a user would (another point may be drawn over it)."""
-    box = page.locator(f'circle.point[data-id="{point_id}"]').bounding_box()
+    box = page.locator(f'#scatter .point[data-id="{point_id}"]').bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#tooltip:not([hidden])")
     return page.text_content("#tooltip")
@@ -90,7 +90,7 @@ def test_dashboard_in_chromium_switches_axes_marks_the_frontier_and_shows_markup
     evil_row = page.locator("#points tbody tr", has_text=EVIL_ENTRY)
     assert evil_row.count() == 1 and EVIL_MODEL in evil_row.text_content()
     ours = next(p for p in expected if p["entry"] == "board-mobilenet-synthetic")
-    assert page.locator(f'circle.point.synthetic[data-id="{ours["id"]}"]').count() == 1
+    assert page.locator(f'#scatter .point.synthetic[data-id="{ours["id"]}"]').count() == 1
     assert "validated" in page.locator("#points tbody tr", has_text="validated-tvm-fpga-resnet18").text_content()
     assert "broken-upload" in page.text_content("#skipped")
 
@@ -128,7 +128,7 @@ def test_an_invalid_loadgen_point_is_marked_and_never_on_the_frontier(ck_world, 
     page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={repo}", "--tags=loadgen-test",
                           "--x=latency_p50_s", "--y=inference_throughput")
     ids = {p["entry"]: p["id"] for p in scoreboard_json(ck_world, repo, "--tags=loadgen-test")}
-    assert page.locator(f'circle.point.invalid[data-id="{ids["fast-but-invalid"]}"]').count() == 1
+    assert page.locator(f'#scatter .point.invalid[data-id="{ids["fast-but-invalid"]}"]').count() == 1
     assert front_ids(page) == {ids["slow-native"]}  # the faster point is INVALID: it never ranks
     assert "INVALID under LoadGen's rules (early stopping not met)" in tooltip_over(page, ids["fast-but-invalid"])
     assert "Server \u2717 INVALID" in page.locator("#points tbody tr", has_text="fast-but-invalid").text_content()
@@ -208,7 +208,37 @@ def test_a_big_board_shows_the_first_rows_until_asked_for_all(browser, tmp_path)
     page.goto(page_path.as_uri())
     page.wait_for_selector("body[data-ready=yes]")
     assert page.locator("#points tbody tr").count() == 1000
-    assert page.locator("circle.point").count() == sum(1 for p in board.points if p.accuracy_top1 is not None)
+    assert page.locator("#scatter .point").count() == sum(1 for p in board.points if p.accuracy_top1 is not None)
     page.click("#table-note button")
     assert page.locator("#points tbody tr").count() == 1200
     page.close()
+
+
+LIBRARIES = 14  # more than Tableau's ten colours: the old palette gave the 11th the 1st's colour
+
+
+def test_every_library_gets_a_colour_and_shape_of_its_own_in_the_page_and_the_png(ck_world, browser, tmp_path):
+    repo = write_results_repo(tmp_path / "libraries", "many-libraries")
+    for k in range(LIBRARIES):
+        write_experiment(repo, f"lib-{k:02d}", {"p1": our_point(latency_s=0.002 * (k + 1), top1=0.5 + k / 100,
+                                                                library=f"library number {k:02d} 1.0")},
+                         tags=("many-libraries",))
+    png = tmp_path / "board.png"
+    page = open_dashboard(ck_world, browser, tmp_path / "board.html", f"--results_repo={repo}",
+                          "--tags=many-libraries", f"--png={png}")
+    drawn = page.eval_on_selector_all("#scatter .point", "els => els.map(e => ['data-group', 'fill', 'stroke', "
+                                      "'data-shape'].map(a => e.getAttribute(a)))")
+    assert len(drawn) == LIBRARIES
+    styles = {group: (stroke, shape) for group, fill, stroke, shape in drawn}
+    assert len(styles) == LIBRARIES and len(set(styles.values())) == LIBRARIES  # every (colour, shape) once
+    assert len({colour for colour, _ in styles.values()}) == LIBRARIES  # and every colour once
+    assert all(fill == stroke for _, fill, stroke, _ in drawn)
+    legend = page.eval_on_selector_all("#legend span", "els => els.map(e => [e.getAttribute('data-group'), "
+                                       "e.querySelector('path').getAttribute('fill'), "
+                                       "e.querySelector('path').getAttribute('data-shape')])")
+    assert {group: (colour, shape) for group, colour, shape in legend} == styles
+    page.close()
+
+    with Image.open(png) as image:
+        present = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in image.convert("RGB").getcolors(1 << 20)}
+    assert {colour for colour, _ in styles.values()} <= present  # the PNG draws each library in the page's colour

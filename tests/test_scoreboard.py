@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +210,48 @@ def test_the_sample_photos_point_is_shown_with_its_4_images_but_never_tops_the_i
     assert own and {p["dataset_species"] for p in own} == {"sample-photos"}
     assert {p["accuracy_dataset"] for p in own if p["accuracy_top1"] is not None} == {"sample-photos"}
     assert any(p["pareto"] for p in own)  # ranked among themselves
+
+
+@pytest.mark.parametrize("command", ["scoreboard", "dashboard"])
+@pytest.mark.parametrize("output, words", [
+    ("/proc/x.csv", "--output=/proc/x.csv: cannot be written (No such file or directory)"),
+    ("{tmp}", "is a folder (name a file in it"),
+    ("/nonexistent-ckr/dir/x.csv", "its folder /nonexistent-ckr/dir does not exist (create it first"),
+])
+def test_an_output_that_cannot_be_written_is_one_line_and_makes_no_folder(ck_world, results, tmp_path, command,
+                                                                           output, words):
+    output = output.format(tmp=tmp_path)
+    proc = ck_world.ck(command, "request.asplos18", f"--results_repo={results}", f"--output={output}", check=False)
+    assert proc.returncode != 0
+    (line,) = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip() and "skipped" not in line]
+    assert words in line and "Traceback" not in proc.stderr
+    assert not Path("/nonexistent-ckr").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_png_into_a_missing_folder_is_refused_before_the_page_is_written(ck_world, results, tmp_path):
+    page = tmp_path / "board.html"
+    proc = ck_world.ck("dashboard", "request.asplos18", f"--results_repo={results}", f"--output={page}",
+                       f"--png={tmp_path}/no/such/board.png", check=False)
+    assert proc.returncode != 0 and "does not exist" in proc.stdout + proc.stderr
+    assert not page.exists() and not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("--dataset=nope", "--dataset=nope: unknown dataset 'nope': no recorded point has it (known: imagenet"),
+    ("--entry=validated-caffe-resnet50-int9", "unknown entry 'validated-caffe-resnet50-int9'"),
+    ("--library=nope", "--library=nope: unknown library 'nope'"),
+    ("--platform=nope", "--platform=nope: unknown platform 'nope'"),
+    ("--model=nope", "--model=nope: unknown model 'nope'"),
+    ("--precision=fp64", "(known: fp32, int8"),
+    ("--tags=request,nope", "--tags=request,nope: unknown tags 'nope'"),
+])
+def test_a_filter_value_no_point_has_is_named_unknown(ck_world, results, tmp_path, flag, words):
+    out = tmp_path / "board.json"
+    proc = ck_world.ck("scoreboard", "request.asplos18", f"--results_repo={results}", flag, f"--output={out}",
+                       check=False)
+    assert proc.returncode != 0
+    (line,) = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip() and "skipped" not in line]
+    assert words in line
+    if flag.startswith("--entry"):
+        assert "validated-caffe-resnet50-int8" in line
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from builders import run_conformance, run_harness_without_ck, save_mobilenet_128_inputs, single_error_line
+from conftest import REPO_ROOT
 
 MOBILENET = "mobilenet-v1,synthetic,multiplier-0.25,resolution-128"
 
@@ -122,4 +124,24 @@ def test_tuning_budget_that_is_not_a_number_is_refused(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("ckrequest: error: CK_REQUEST_TVM_TRIALS='lots': is not an integer "
                                    "(pass e.g. --env.CK_REQUEST_TVM_TRIALS=64)")
+    assert not (tmp_path / "db").exists()
+
+
+def test_the_tuning_variables_are_spelt_once(tmp_path):
+    from ckrequest.backends.tvm import TUNING_DB_VAR
+    from ckrequest.backends.tvm_tuning import PLAN_FIELDS, TuningPlan
+
+    soft = json.loads((REPO_ROOT / "soft" / "tvm.tuning" / ".cm" / "meta.json").read_text())
+    assert soft["customize"]["env_prefix"] + "_DB" == TUNING_DB_VAR  # what the detector's env entry sets
+    assert TuningPlan.from_env({}) == TuningPlan() == TuningPlan.from_env(TuningPlan().as_env())
+    assert TuningPlan.from_env({TuningPlan.env_name("trials"): "8", TuningPlan.env_name("search"): "replay-trace"}
+                               ) == TuningPlan(trials=8, search="replay-trace")
+    script = (REPO_ROOT / "script" / "request-install" / "install-tvm-tuning.sh").read_text()
+    package = (REPO_ROOT / "package" / "tvm-tuning-metaschedule" / ".cm" / "meta.json").read_text()
+    assert not any(f"${{{TuningPlan.env_name(name)}}}" in script or TuningPlan.env_name(name) in package
+                   for name in PLAN_FIELDS)  # defaults and names live in TuningPlan alone
+    proc = subprocess.run([sys.executable, "-m", "ckrequest.install", "tvm-tuning", "--model-info", "x.json",
+                           "--out", str(tmp_path / "db")], capture_output=True, text=True,
+                          env={**os.environ, TuningPlan.env_name("batch"): "0"})
+    assert proc.returncode == 2 and "batch must be >= 1" in proc.stderr  # the install variable is read
     assert not (tmp_path / "db").exists()

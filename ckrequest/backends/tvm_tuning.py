@@ -16,7 +16,7 @@ import time
 import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .. import atomic
 from ..digest import file_sha256
@@ -26,6 +26,7 @@ from .base import import_framework
 from .tvm import host_target, import_relax
 
 SEARCHES = ("evolutionary", "replay-trace")
+PLAN_FIELDS = ("trials", "trials_per_round", "batch", "search", "population")  # set by install variables
 _HOST_INTRINSICS = {"x86_64": "x86", "AMD64": "x86", "aarch64": "arm_cpu", "arm64": "arm_cpu"}
 
 
@@ -38,28 +39,39 @@ class TuningPlan:
     population: int = 64  # of the evolutionary search (MetaSchedule's default, 512, takes ~20 s a task here)
     seed: int = 1
 
+    @staticmethod
+    def env_name(field_name: str) -> str:
+        """The package's install variable of a field (CK_REQUEST_TVM_TRIALS), the one place it is spelt."""
+        return "CK_REQUEST_TVM_" + field_name.upper()
+
     @classmethod
-    def parse(cls, trials: object, trials_per_round: object, batch: object, search: object,
-              population: object) -> TuningPlan:
-        """From the package's install variables (CK_REQUEST_TVM_*), as strings."""
-        values = {"CK_REQUEST_TVM_TRIALS": trials, "CK_REQUEST_TVM_TRIALS_PER_ROUND": trials_per_round,
-                  "CK_REQUEST_TVM_BATCH": batch, "CK_REQUEST_TVM_POPULATION": population}
-        numbers = {}
-        for name, text in values.items():
+    def from_env(cls, env: Mapping[str, object]) -> TuningPlan:
+        """From the package's install variables (CK_REQUEST_TVM_*, as strings); one not set keeps its default."""
+        values: dict[str, Any] = {}
+        for name in PLAN_FIELDS:
+            var, text = cls.env_name(name), env.get(cls.env_name(name))
+            if text is None or str(text).strip() == "":
+                continue
+            if name == "search":
+                values[name] = str(text).strip()
+                continue
             try:
-                numbers[name] = int(str(text).strip())
+                values[name] = int(str(text).strip())
             except ValueError:
-                raise RequestError(f"{name}={text!r}", "is not an integer", f"pass e.g. --env.{name}=64") from None
-        return cls(numbers["CK_REQUEST_TVM_TRIALS"], numbers["CK_REQUEST_TVM_TRIALS_PER_ROUND"],
-                   numbers["CK_REQUEST_TVM_BATCH"], str(search).strip(), numbers["CK_REQUEST_TVM_POPULATION"])
+                raise RequestError(f"{var}={text!r}", "is not an integer", f"pass e.g. --env.{var}=64") from None
+        return cls(**values)
+
+    def as_env(self) -> dict[str, str]:
+        """The install variables that give this plan (what the package records in its env entry)."""
+        return {self.env_name(name): str(getattr(self, name)) for name in PLAN_FIELDS}
 
     def __post_init__(self) -> None:
         if min(self.trials, self.trials_per_round, self.batch) < 1 or self.population < 2:
             raise RequestError("TVM tuning plan", f"trials, trials per round and batch must be >= 1 ({self})",
-                               "pass e.g. --env.CK_REQUEST_TVM_TRIALS=64")
+                               f"pass e.g. --env.{self.env_name('trials')}=64")
         if self.search not in SEARCHES:
             raise RequestError(f"TVM search strategy {self.search!r}", f"is not one of {SEARCHES}",
-                               "pass --env.CK_REQUEST_TVM_SEARCH=evolutionary")
+                               f"pass --env.{self.env_name('search')}=evolutionary")
 
 
 def register_host_intrinsics() -> None:

@@ -19,6 +19,7 @@ from string import Template
 from typing import Any, Mapping, Sequence
 
 from ..results.schema import ACCURACY_KEYS, AXES
+from .palette import group_of, styles
 from .scoreboard import Board, board_json
 
 COLOUR_BY = (("library_name", "library"), ("platform", "platform"), ("model_precision", "precision"),
@@ -42,7 +43,16 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+def group_styles(points: Sequence[Mapping[str, Any]]) -> dict[str, list[list[str]]]:
+    """Per way of colouring: each group, its colour and its shape (board/palette.py), in legend order."""
+    out = {}
+    for key, _ in COLOUR_BY:
+        out[key] = [[group, s.colour, s.shape] for group, s in styles(group_of(p.get(key)) for p in points).items()]
+    return out
+
+
 def page_data(board: Board, repos: list[str], explorations: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    points = board_json(board)
     return {
         "x": {"key": board.x.key, "better": board.x.better},
         "y": {"key": board.y.key, "better": board.y.better},
@@ -51,7 +61,8 @@ def page_data(board: Board, repos: list[str], explorations: Sequence[Mapping[str
         "accuracy_keys": list(ACCURACY_KEYS),
         "accuracy_view": board.accuracy.describe(),
         "colour_by": [{"key": key, "label": label} for key, label in COLOUR_BY],
-        "points": board_json(board),
+        "styles": group_styles(points),
+        "points": points,
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in board.skipped],
         "repos": repos,
         "explorations": list(explorations),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from ..errors import RequestError
 from ..models.names import canonical_arch
@@ -67,6 +68,40 @@ class Filters:
 
 
 NO_FILTERS = Filters()
+
+# per filter: what a point offers it (the values an unknown one's error names); the scenario is checked on parsing
+OFFERED: dict[str, Callable[[ResultPoint], Iterable[str]]] = {
+    "tags": lambda p: p.tags,
+    "model": lambda p: (p.model_arch,),
+    "library": lambda p: (p.library_name,),
+    "platform": lambda p: (p.platform or p.plat_name,),
+    "precision": lambda p: (p.model_precision,),
+    "dataset": lambda p: (dataset_name(p.dataset_species),),
+    "entry": lambda p: (p.entry,),
+}
+_LISTED = 8  # known values named in full up to this many, else the closest
+
+
+def _known(value: str, known: Sequence[str]) -> str:
+    if len(known) <= _LISTED:
+        return "known: " + ", ".join(known)
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.4) or known[:3]
+    return f"closest of {len(known)} known: " + ", ".join(close)
+
+
+def check_known(filters: Filters, points: Sequence[ResultPoint]) -> None:
+    """Refuse a filter value that no recorded point has (a misspelt --entry would silently show nothing)."""
+    if not points:
+        return  # nothing recorded: the board says so itself
+    for name, offered in OFFERED.items():
+        wanted = getattr(filters, name)
+        for value in (wanted if isinstance(wanted, tuple) else (wanted,) if wanted else ()):
+            alone = Filters(**{name: (value,) if name == "tags" else value})
+            if any(alone.keep(p) for p in points):
+                continue
+            known = sorted({v for p in points for v in offered(p) if v})
+            flag = f"--{name}={','.join(wanted) if name == 'tags' else value}"
+            raise RequestError(flag, f"unknown {name} {value!r}: no recorded point has it", _known(value, known))
 
 
 def check_results_repo(path: Path) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import atomic
+from .palette import group_of, styles
 from .scoreboard import Board
 
 
@@ -33,17 +34,18 @@ def write_png(board: Board, path: Path, colour_by: str = "library_name") -> Plot
             if p.value(x.key) is not None and p.value(y.key) is not None
             and (not log_x or p.value(x.key) > 0) and (not log_y or p.value(y.key) > 0)]
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
-    groups = sorted({getattr(p, colour_by) or "?" for p, _ in rows})
-    cmap = plt.get_cmap("tab10")
-    for k, group in enumerate(groups):
-        members = [(p, on) for p, on in rows if (getattr(p, colour_by) or "?") == group]
-        colour = cmap(k % 10)
+    groups = styles(group_of(getattr(p, colour_by)) for p in board.points)  # every point's group, as the page
+    for group, style in groups.items():
+        members = [(p, on) for p, on in rows if group_of(getattr(p, colour_by)) == group]
+        if not members:
+            continue
+        colour = style.colour
         xs = [p.value(x.key) * x.metric.scale for p, _ in members]
         ys = [p.value(y.key) * y.metric.scale for p, _ in members]
         faces = ["white" if p.synthetic else colour for p, _ in members]
         sizes = [70 if on else 28 for _, on in members]
         ax.scatter(xs, ys, s=sizes, c=faces, edgecolors=[colour] * len(members), linewidths=1.4,
-                   label=group[:40], zorder=3)
+                   marker=style.marker, label=group[:40], zorder=3)
     front = sorted((p.value(x.key) * x.metric.scale, p.value(y.key) * y.metric.scale) for p, on in rows if on)
     if len(front) > 1:
         ax.plot([a for a, _ in front], [b for _, b in front], "k--", linewidth=1.2, label="Pareto frontier", zorder=2)
@@ -53,8 +55,10 @@ def write_png(board: Board, path: Path, colour_by: str = "library_name") -> Plot
     ax.set_ylabel(_axis_label(y, log_y))
     ax.set_title(f"{len(front)} of {len(rows)} points on the frontier (hollow: synthetic weights)", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    if groups:
-        ax.legend(fontsize=7, loc="best")
+    if rows:
+        many = len(groups) > 10  # beside the plot, never over its points
+        ax.legend(fontsize=7, loc="upper left" if many else "best", bbox_to_anchor=(1.01, 1) if many else None,
+                  ncol=1 + len(groups) // 30)
     fig.tight_layout()
     with atomic.staged_file(path) as tmp:
         fig.savefig(tmp, format="png")

@@ -12,12 +12,13 @@ from typing import Iterable, Sequence, TextIO
 
 import orjson
 
+from ..digest import code_digest
 from ..platforms.catalog import attach_platforms, load_platforms
 from ..results.cache import read_repos
 from ..results.reader import ResultPoint, SkippedEntry, latest_verdicts, mark_validated
 from ..results.schema import ACCURACY_KEYS, BY_KEY, Axis
 from ..safe_text import for_spreadsheet, for_terminal
-from .filters import DEFAULT_VIEW, AccuracyView, Filters
+from .filters import DEFAULT_VIEW, AccuracyView, Filters, check_known
 from .pareto import pareto_mask
 
 NO_POINTS = ("no experiment points recorded yet (record one: ck benchmark program:request-onnxruntime-classification "
@@ -41,7 +42,8 @@ def collect(repo_paths: Iterable[tuple[str, Path]], cache_path: Path | None = No
     """Every point of the repositories, validated marks and platforms attached; malformed ones in `skipped`."""
     repos = list(repo_paths)
     platforms, skipped = load_platforms(path for _, path in repos)
-    context = hashlib.sha256(repr(sorted(platforms, key=lambda p: p.alias)).encode()).hexdigest()[:16]
+    described = repr(sorted(platforms, key=lambda p: p.alias)) + code_digest(attach_platforms.__module__)
+    context = hashlib.sha256(described.encode()).hexdigest()[:16]  # the platforms and the code that attaches them
     points, unreadable, infos = read_repos(repos, cache_path, lambda found: attach_platforms(found, platforms),
                                            context)  # the cache keeps the points with their platforms attached
     return mark_validated(points, latest_verdicts(infos)), skipped + unreadable
@@ -75,8 +77,12 @@ def frontier(points: Sequence[ResultPoint], axes: Sequence[Axis], accuracy: Accu
 
 
 def build_board(repo_paths: Iterable[tuple[str, Path]], filters: Filters, x: Axis, y: Axis,
-                cache_path: Path | None = None) -> Board:
+                cache_path: Path | None = None, refuse_unknown: bool = False) -> Board:
+    """The board of the filtered points; ``refuse_unknown``: a filter value no point has is a RequestError (a
+    user's flag), not an empty board (a report of an exploration that recorded nothing yet)."""
     points, skipped = collect(repo_paths, cache_path)
+    if refuse_unknown:
+        check_known(filters, points)
     kept = [p for p in points if filters.keep(p)]
     view = filters.accuracy_view()
     flags, ranked = frontier_and_count(kept, (x, y), view)

@@ -29,6 +29,8 @@ from ..explore.space import Stack
 from ..models.model_info import SYNTHETIC
 from ..results.entry import POINT_SUFFIX, read_json
 from ..results.reader import ResultPoint, point_from_flat, read_entry_info
+from ..results.schema import ACCURACY_RUN_KEYS
+from ..run.config import RunConfig
 from . import kernel, recording
 
 LOG_FOLDER = "explore-logs"
@@ -87,7 +89,7 @@ def _read_log(log: Path) -> str:
     return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
 
 
-ACCURACY_MODE = {"CK_REQUEST_MODE": "accuracy"}
+ACCURACY_MODE = {RunConfig.env_name("mode"): "accuracy"}
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,6 @@ def outcome_of(performance: Ran, accuracy: Ran | None, seconds: float, node: str
         scored, why = accuracy
         if scored is None:
             return TrialOutcome(skipped=f"accuracy run: {why}", seconds=seconds, node=node)
-        values.update({k: v for k, v in scored.numbers.items() if k.startswith("accuracy")})
+        values.update({k: v for k, v in scored.numbers.items() if k in ACCURACY_RUN_KEYS})
         points += (scored.id,)
     return TrialOutcome(values=values, point=" ".join(points), seconds=seconds, measured_s=measured, node=node)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..backends.tvm import TUNING_DB_VAR
 from ..backends.tvm_tuning import TuningPlan
 from ..digest import file_sha256
 from ..errors import RequestError, ck_failure
@@ -27,21 +28,16 @@ def package_pre_path(i: dict[str, Any]) -> dict[str, Any]:
     """One database per model and budget: the model's tags and digest go into the env tags and path."""
     model = (i.get("deps") or {}).get("model", {}).get("dict", {})
     info_path = model.get("env", {}).get("CK_ENV_MODEL_INFO", "")
-    env, default = i["install_env"], TuningPlan()
     try:
         info = ModelInfo.load(info_path)
         digest = file_sha256(info.model_path(info_path))[:12]
-        plan = TuningPlan.parse(env.get("CK_REQUEST_TVM_TRIALS", default.trials),
-                                env.get("CK_REQUEST_TVM_TRIALS_PER_ROUND", default.trials_per_round),
-                                env.get("CK_REQUEST_TVM_BATCH", default.batch),
-                                env.get("CK_REQUEST_TVM_SEARCH", default.search),
-                                env.get("CK_REQUEST_TVM_POPULATION", default.population))
+        plan = TuningPlan.from_env(i.get("install_env") or {})
     except RequestError as err:
         return ck_failure(err)
     identity = [*_model_tags(model.get("tags", [])), f"model-{digest}", f"trials-{plan.trials}", f"batch-{plan.batch}"]
     i["tags"].extend(t for t in identity if t not in i["tags"])
     i["customize"]["extra_suggested_path"] = "-" + "-".join(identity)
-    return {"return": 0}
+    return {"return": 0, "install_env": plan.as_env()}  # CK adds them to the install's variables: the plan recorded
 
 
 def soft_dirs(i: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +68,8 @@ def soft_setup(i: dict[str, Any]) -> dict[str, Any]:
         about = _about(full_path)
     except RequestError as err:
         return ck_failure(err)
-    prefix = cus["env_prefix"]
-    env[prefix + "_DB"] = str(Path(full_path).parent)
+    prefix = cus["env_prefix"]  # the soft entry's, of which TUNING_DB_VAR is the _DB
+    env[TUNING_DB_VAR] = str(Path(full_path).parent)
     env[prefix + "_MODEL"] = str(about.get("model", ""))
     env[prefix + "_TRIALS"] = str(about.get("trials", ""))
     env[prefix + "_BATCH"] = str(about.get("batch", ""))

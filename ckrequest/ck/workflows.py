@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ..backends.tvm import TUNING_DB_VAR
 from ..board.filters import Filters, all_repos
 from ..board.scoreboard import build_board, render_table
 from ..errors import RequestError, ck_failure
@@ -34,7 +35,6 @@ from .actions.explore import SPACE_MODULE, ExploreRequest, explore
 
 LITERT_SECOND_VERSION = "2.2.0"
 TUNED_MODEL = "mobilenet-v1,multiplier-0.25,resolution-128,synthetic,fp32"
-TUNING_DB_VAR = "CK_ENV_TVM_TUNING_DB"
 
 
 @dataclass(frozen=True)

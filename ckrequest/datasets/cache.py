@@ -1,7 +1,9 @@
 """Preprocessed images, computed once per (images, preprocessing) and kept on disk.
 
 Images are handled in chunks so a 50,000-image set never has to fit in memory; each chunk is
-one `.npy` file named by a digest of its files (path, size, mtime) and of the preprocessing.
+one `.npy` file named by a digest of its files (``digest.file_identity``), of the preprocessing's
+settings and of the code that made it: the package's version, the source of the preprocessor and
+of every module of ours it imports (``digest.code_digest``), and the image decoder's (Pillow) version.
 Writes are atomic: a crash leaves either no chunk or a whole one.
 """
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from .. import atomic, places
 from ..datasets.preprocess import Preprocessing
+from ..digest import code_digest, file_identity
 from . import LabelledImage
 from .preprocess import preprocess_file
 
@@ -25,11 +28,19 @@ def default_cache_dir() -> Path:
     return places.cache("preprocessed-cache", "CK_REQUEST_CACHE_DIR")
 
 
+PREPROCESSOR_MODULES = (__name__, "ckrequest.datasets.preprocess")  # the code whose output a chunk holds
+
+
+def code_format() -> str:
+    from PIL import __version__ as pillow
+
+    return f"{code_digest(*PREPROCESSOR_MODULES)} pillow {pillow}"
+
+
 def chunk_digest(images: Sequence[LabelledImage], spec: Preprocessing) -> str:
-    digest = hashlib.sha256(spec.cache_key().encode())
+    digest = hashlib.sha256(f"{spec.cache_key()}\0{code_format()}\n".encode())
     for image in images:
-        stat = image.path.stat()
-        digest.update(f"{image.path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(file_identity(image.path.resolve()).encode())
     return digest.hexdigest()[:24]
 
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from ..errors import RequestError
+from ..results.schema import ACCURACY_KEYS
 from .frontier import hypervolume, pareto_flags
 from .space import Constraint, Objective, Space, Stack
 
@@ -102,7 +103,7 @@ class Progress:
 
 
 def _why_missing(keys: Sequence[str]) -> str:
-    if any(k.startswith("accuracy") for k in keys):
+    if any(k in ACCURACY_KEYS for k in keys):
         return "synthetic weights give no accuracy: choose other objectives or real weights"
     if "inference_latency" in keys:
         return "inference_latency is the batch-1 latency: rank other batch sizes on latency_p50_s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -43,9 +44,10 @@ def _debian_lib(args: argparse.Namespace) -> None:
 
 
 def _tvm_tuning(args: argparse.Namespace) -> None:
-    from ..backends.tvm_tuning import TuningPlan, tune_model
+    from ..backends.tvm_tuning import PLAN_FIELDS, TuningPlan, tune_model
 
-    plan = TuningPlan.parse(args.trials, args.trials_per_round, args.batch, args.search, args.population)
+    given = {TuningPlan.env_name(name): getattr(args, name) for name in PLAN_FIELDS if getattr(args, name)}
+    plan = TuningPlan.from_env({**os.environ, **given})  # the package's install variables, then the options
     tune_model(Path(args.model_info), Path(args.out), plan)
 
 
@@ -83,11 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     debian.set_defaults(handler=_debian_lib)
     tuning = commands.add_parser("tvm-tuning", help="a MetaSchedule tuning database for an ONNX model on this host")
     tuning.add_argument("--model-info", required=True, help="model-info.json of an installed ONNX model")
-    tuning.add_argument("--trials", default="24", help="global trial budget")
-    tuning.add_argument("--trials-per-round", default="1", help="candidates measured per pick of a task")
-    tuning.add_argument("--batch", default="1")
-    tuning.add_argument("--search", default="evolutionary", help="evolutionary or replay-trace")
-    tuning.add_argument("--population", default="64", help="population of the evolutionary search")
+    # each option defaults to its install variable (CK_REQUEST_TVM_TRIALS ...), else to TuningPlan's default
+    tuning.add_argument("--trials", help="global trial budget")
+    tuning.add_argument("--trials-per-round", help="candidates measured per pick of a task")
+    tuning.add_argument("--batch")
+    tuning.add_argument("--search", help="evolutionary or replay-trace")
+    tuning.add_argument("--population", help="population of the evolutionary search")
     tuning.add_argument("--out", required=True)
     tuning.set_defaults(handler=_tvm_tuning)
     return parser

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import places
+from ..run.config import RunConfig
 
 KEPT_DEPENDENCY_KEYS = ("name", "tags", "local", "sort", "uoa", "ver", "detected_ver", "package_uoa",
                         "version_from", "version_to", "no_tags", "or_tags")
@@ -81,7 +82,7 @@ def portable_point_file(point_file: Mapping[str, Any]) -> dict[str, Any]:
 
 
 LEGACY_COMMANDS = ("performance", "accuracy")  # the commands of programs before CK_REQUEST_MODE
-MODE_VAR = "CK_REQUEST_MODE"
+MODE_VAR = RunConfig.env_name("mode")
 
 
 def one_command(choices: Mapping[str, Any]) -> dict[str, Any]:

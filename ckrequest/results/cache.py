@@ -1,18 +1,18 @@
 """Normalised points kept between runs (stdlib sqlite3), one row per experiment entry.
 
 A row is keyed by the entry's folder and the repository name its points carry, and holds a
-signature of the files the points were read from (name, size and mtime of ``.cm/meta.json``,
-``pipeline.json`` and each ``ckp-*.flat.json``), of the schema, and of what the caller's
-``finish`` step depends on (the platform descriptions the board attaches): the points are kept as
-``finish`` left them. An entry whose signature
-differs, because a file changed, appeared or went, is read again; a removed entry is never
+signature of the files the points were read from (``digest.file_identity`` of ``.cm/meta.json``,
+``pipeline.json`` and each ``ckp-*.flat.json``), of the code that read them (the package's version
+and the source of the reader, the schema and every module of ours they import: ``digest.code_digest``),
+and of what the caller's ``finish`` step depends on (the platform descriptions the board attaches, and
+the code that attaches them): the points are kept as ``finish`` left them. An entry whose signature
+differs, because a file or the code changed, appeared or went, is read again; a removed entry is never
 looked up (its row is dropped at the end of the read). A cache that cannot be opened or written
 (read-only, locked) costs time, never correctness.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from contextlib import closing
@@ -21,28 +21,29 @@ from typing import Callable, Iterable
 
 import orjson
 
+from ..digest import code_digest, file_identity
 from .entry import META_FILE, PIPELINE_FILE, POINT_SUFFIX
 from .reader import Dependency, EntryInfo, ResultPoint, SkippedEntry, entry_dirs, read_entry
-from .schema import KEYS
 
-FORMAT = hashlib.sha256(("2|" + "|".join(f"{k.name}:{k.section}:{k.kind}:{k.combine}" for k in KEYS))
-                        .encode()).hexdigest()[:16]  # changes with the schema and the cached form
+READER_MODULES = (__name__, "ckrequest.results.reader")  # the code whose output the cache keeps
 
 
-def signature(entry_dir: Path, context: str = "") -> str:
-    parts = [FORMAT, context]
+def code_format() -> str:
+    """Changes with the code that reads and encodes points (the schema's keys among it)."""
+    return code_digest(*READER_MODULES)
+
+
+def signature(entry_dir: Path, context: str = "", code: str = "") -> str:
+    parts = [code or code_format(), context]
     try:
-        stat = (entry_dir / META_FILE).stat()
-        parts.append(f"meta:{stat.st_size}:{stat.st_mtime_ns}")
+        parts.append(file_identity(META_FILE, (entry_dir / META_FILE).stat()))
     except OSError:
         parts.append("meta:-")
     with os.scandir(entry_dir) as found:
         files = [(item.name, item) for item in found
                  if item.name == PIPELINE_FILE or (item.name.startswith("ckp-") and item.name.endswith(POINT_SUFFIX))]
     files.sort()
-    for name, item in files:
-        stat = item.stat()
-        parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    parts += [file_identity(name, item.stat()) for name, item in files]
     return "\n".join(parts)
 
 
@@ -54,6 +55,7 @@ class PointCache:
         self.path = path
         self.finish = finish
         self.context = context
+        self._code = code_format()
         self._db: sqlite3.Connection | None = None
         self._rows: dict[tuple[str, str], tuple[str, str]] = {}
         self._fresh: list[tuple[str, str, str, str]] = []
@@ -72,7 +74,7 @@ class PointCache:
     def read(self, entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[ResultPoint | SkippedEntry]]:
         key = (repo, str(entry_dir))
         self._seen.add(key)
-        sig = signature(entry_dir, self.context)
+        sig = signature(entry_dir, self.context, self._code)
         row = self._rows.get(key)
         if row is not None and row[0] == sig:
             return self._decode(entry_dir, repo, row[1])

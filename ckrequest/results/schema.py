@@ -46,6 +46,7 @@ class Key:
     required: tuple[str, ...] = ()  # which runs must record it (PERFORMANCE, BATCH1, REAL_ACCURACY, EVERY, LOADGEN)
     judged: str = ""  # ck validate: "ratio" (bootstrap of the ratio), "tail" (a percentile), "count" (exact)
     originals: bool = True  # the original ReQuEST results can hold it
+    scored: bool = False  # measured by an accuracy run (an exploration adds it to the trial's performance values)
     flat: str = field(init=False, default="")  # where a point's flat file keeps it (#all for a characteristic)
 
     def __post_init__(self) -> None:
@@ -92,14 +93,14 @@ KEYS: tuple[Key, ...] = (
     _c("measured_duration_s", "measured time", "s", originals=False),
     _c("warmup_queries", "warm-up queries", originals=False),
     _c("execution_time", "CK execution time", "s", originals=False),
-    _c("accuracy_top1", "top-1 accuracy", "%", 100.0, "max", required=(REAL_ACCURACY,)),
-    _c("accuracy_top5", "top-5 accuracy", "%", 100.0, "max", required=(REAL_ACCURACY,)),
-    _c("accuracy_images", "images scored", "images", required=(REAL_ACCURACY,), originals=False),
+    _c("accuracy_top1", "top-1 accuracy", "%", 100.0, "max", required=(REAL_ACCURACY,), scored=True),
+    _c("accuracy_top5", "top-5 accuracy", "%", 100.0, "max", required=(REAL_ACCURACY,), scored=True),
+    _c("accuracy_images", "images scored", "images", required=(REAL_ACCURACY,), scored=True, originals=False),
     _c("accuracy_top1_correct", "top-1 correct", "images", required=(REAL_ACCURACY,), judged="count",
-       originals=False),
+       originals=False, scored=True),
     _c("accuracy_top5_correct", "top-5 correct", "images", required=(REAL_ACCURACY,), judged="count",
-       originals=False),
-    _c("accuracy_top1_label_correct", "top-1 = own label", "images", originals=False),
+       originals=False, scored=True),
+    _c("accuracy_top1_label_correct", "top-1 = own label", "images", scored=True, originals=False),
     _c("usage_cost", "cloud cost", "$ per 1000 images", 1e3, "min", log=True),
     _c("usage_cost_per_hour", "cloud price", "$/hour", 1.0, "min", log=True),
     _c("peak_memory_bytes", "peak memory", "MB", 1e-6, "min", combine=MAXIMUM, log=True),
@@ -198,7 +199,8 @@ AXES: tuple[Key, ...] = tuple(k for k in KEYS if k.axis)
 BY_KEY = {k.name: k for k in AXES}  # the keys a board can rank and plot
 DEFAULT_X = "inference_latency"
 DEFAULT_Y = "accuracy_top1"
-ACCURACY_KEYS = ("accuracy_top1", "accuracy_top5")
+ACCURACY_RUN_KEYS = tuple(k.name for k in KEYS if k.scored)  # what an accuracy run measures
+ACCURACY_KEYS = tuple(k.name for k in AXES if k.scored)  # the accuracies a board ranks: top-1, top-5
 
 
 def of(section: str, kind: str | None = None) -> tuple[Key, ...]:

@@ -28,6 +28,10 @@ def queries_for_percentile(q: float) -> int:
     return max(1, math.ceil(100.0 / (100.0 - q))) if q < 100 else 1
 
 
+MIN_QUERIES_P90 = queries_for_percentile(90)  # 10: fewer, and a reported p90 would be the maximum
+MIN_QUERIES_P99 = queries_for_percentile(99)  # 100
+
+
 @dataclass(frozen=True)
 class LatencySummary:
     count: int

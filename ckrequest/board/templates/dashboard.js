@@ -5,8 +5,6 @@
   var DATA = CKR.data;
   var METRICS = {};
   DATA.metrics.forEach(function (m) { METRICS[m.key] = m; });
-  var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                 "#bcbd22", "#17becf", "#393b79", "#ad494a"];
   var W = 900, H = 500, M = {left: 78, right: 20, top: 18, bottom: 52}, ROW_LIMIT = 1000;
   var state = {x: DATA.x.key, y: DATA.y.key, xBetter: DATA.x.better, yBetter: DATA.y.better,
                xLog: METRICS[DATA.x.key].log, yLog: METRICS[DATA.y.key].log,
@@ -78,13 +76,27 @@
     return f;
   }
 
-  function colours(points) {
+  // Each group's colour and shape come with the data (ckrequest/board/palette.py), the same as in the PNG.
+  function groupOf(p) { var v = p[state.colourBy]; return v === null || v === undefined || v === "" ? "?" : String(v); }
+  function colours() {
     var seen = {}, order = [];
-    points.forEach(function (p) {
-      var c = String(p[state.colourBy] || "?");
-      if (!(c in seen)) { seen[c] = PALETTE[order.length % PALETTE.length]; order.push(c); }
-    });
-    return {of: function (p) { return seen[String(p[state.colourBy] || "?")]; }, order: order, seen: seen};
+    DATA.styles[state.colourBy].forEach(function (g) { seen[g[0]] = {colour: g[1], shape: g[2]}; order.push(g[0]); });
+    return {of: function (p) { return seen[groupOf(p)]; }, order: order, seen: seen};
+  }
+
+  function shapePath(shape, x, y, r) {  // an outline of about the area of a circle of radius r
+    var sides = {"triangle-up": [3, -90, 1.35], "triangle-down": [3, 90, 1.35], diamond: [4, -90, 1.25],
+                 square: [4, -45, 1.25], pentagon: [5, -90, 1.12], hexagon: [6, 0, 1.08]}[shape];
+    if (!sides) {
+      return "M" + (x - r) + "," + y + "a" + r + "," + r + " 0 1,0 " + 2 * r + ",0a" + r + "," + r + " 0 1,0 " +
+             -2 * r + ",0Z";
+    }
+    var out = [], k, a;
+    for (k = 0; k < sides[0]; k += 1) {
+      a = (sides[1] + 360 * k / sides[0]) * Math.PI / 180;
+      out.push((x + r * sides[2] * Math.cos(a)).toFixed(2) + "," + (y + r * sides[2] * Math.sin(a)).toFixed(2));
+    }
+    return "M" + out.join("L") + "Z";
   }
 
   function tooltipText(p) {
@@ -115,9 +127,9 @@
 
   var MAX_TIP_POINTS = 6;
 
-  function pointsUnder(event) {  // every drawn point whose circle holds the cursor: coincident points hide none
+  function pointsUnder(event) {  // every drawn point whose marker holds the cursor: coincident points hide none
     var found = [];
-    Array.prototype.forEach.call(document.querySelectorAll("#scatter circle.point"), function (c) {
+    Array.prototype.forEach.call(document.querySelectorAll("#scatter .point"), function (c) {
       var r = c.getBoundingClientRect(), radius = r.width / 2;
       var dx = event.clientX - (r.left + radius), dy = event.clientY - (r.top + r.height / 2);
       if (dx * dx + dy * dy <= (radius + 1) * (radius + 1) && BY_ID[c.getAttribute("data-id")]) {
@@ -161,9 +173,10 @@
     root.appendChild(yl);
   }
 
-  function drawPoint(root, p, sx, sy, colour, onFront) {
-    var c = svg("circle", {cx: sx(p[state.x]), cy: sy(p[state.y]), r: onFront ? 6.5 : 4.5,
-                           fill: p.synthetic ? "#ffffff" : colour, stroke: colour, "data-id": p.id,
+  function drawPoint(root, p, sx, sy, style, onFront) {
+    var c = svg("path", {d: shapePath(style.shape, sx(p[state.x]), sy(p[state.y]), onFront ? 6.5 : 4.5),
+                         fill: p.synthetic ? "#ffffff" : style.colour, stroke: style.colour, "data-id": p.id,
+                         "data-shape": style.shape, "data-group": groupOf(p),
                            "class": "point" + (onFront ? " pareto" : "") + (p.synthetic ? " synthetic" : "") +
                                     (p.validated ? " validated" : "") + (p.invalid ? " invalid" : "")});
     root.appendChild(c);
@@ -173,9 +186,12 @@
     var legend = document.getElementById("legend");
     legend.textContent = "";
     pal.order.forEach(function (name) {
-      var item = el("span"), dot = el("i");
-      dot.style.background = pal.seen[name];
-      item.appendChild(dot);
+      var item = el("span"), mark = svg("svg", {width: 14, height: 14, viewBox: "0 0 14 14", "class": "mark"});
+      var style = pal.seen[name];
+      mark.appendChild(svg("path", {d: shapePath(style.shape, 7, 7, 4.5), fill: style.colour, stroke: style.colour,
+                                    "data-shape": style.shape}));
+      item.setAttribute("data-group", name);
+      item.appendChild(mark);
       item.appendChild(document.createTextNode(name));
       legend.appendChild(item);
     });
@@ -196,7 +212,7 @@
       root.appendChild(svg("polyline", {"class": "frontier", id: "frontier-line",
         points: line.map(function (p) { return sx(p[state.x]) + "," + sy(p[state.y]); }).join(" ")}));
     }
-    var pal = colours(DATA.points);
+    var pal = colours();
     var behind = visible.filter(function (p) { return !front.has(p.id); });
     behind.concat(line).forEach(function (p) { drawPoint(root, p, sx, sy, pal.of(p), front.has(p.id)); });  // frontier on top
     drawLegend(pal);

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ... import places
+from ... import atomic, places
 from ...board.filters import Filters, check_results_repo
 from ...errors import RequestError
 from ...results.schema import DEFAULT_X, DEFAULT_Y, Axis, parse_axis
@@ -30,14 +31,41 @@ def from_ck(i: Mapping[str, Any], formats: Iterable[str], default_format: str) -
     repos = tuple(Path(p).expanduser() for p in ck_flags.texts(i, "results_repo"))
     for path in repos:
         check_results_repo(path)
-    output = ck_flags.text(i, "output")
+    output = output_path(ck_flags.text(i, "output"), "output")
     return BoardRequest(
         filters=Filters(tags=tags, model=ck_flags.text(i, "model"), library=ck_flags.text(i, "library"),
                         platform=ck_flags.text(i, "platform"), precision=ck_flags.text(i, "precision"),
                         dataset=ck_flags.text(i, "dataset"), entry=ck_flags.text(i, "entry"),
                         scenario=scenario_flag(i)),
         x=parse_axis(ck_flags.text(i, "x") or DEFAULT_X, "x"), y=parse_axis(ck_flags.text(i, "y") or DEFAULT_Y, "y"),
-        results_repos=repos, output=Path(output).expanduser() if output else None, format=fmt)
+        results_repos=repos, output=output, format=fmt)
+
+
+def output_path(text: str, flag: str) -> Path | None:
+    """--output=FILE checked before anything is read: a file in a folder that exists (never made: a typo would
+    create folders anywhere), not a folder itself."""
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise RequestError(f"--{flag}={text}", "is a folder", f"name a file in it, e.g. --{flag}={path / 'board'}")
+    if not folder.is_dir():
+        raise RequestError(f"--{flag}={text}", f"its folder {folder} does not exist",
+                           f"create it first (mkdir -p {folder}) or name a file in an existing folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RequestError(f"--{flag}={text}", f"cannot write in {folder} (permission denied)",
+                           "name a file in a folder you can write")
+    return path
+
+
+def write_output(path: Path, text: str, flag: str = "output") -> None:
+    """The whole text or nothing (atomic), a refusal of the system as one line."""
+    try:
+        atomic.write_text(path, text)
+    except OSError as err:
+        raise RequestError(f"--{flag}={path}", f"cannot be written ({err.strerror or err})",
+                           "name a file in a folder you can write") from None
 
 
 def scenario_flag(i: Mapping[str, Any]) -> str:

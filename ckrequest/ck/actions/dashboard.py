@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ... import atomic
 from ...board.dashboard import render_html
 from ...board.filters import all_repos
 from ...board.png import write_png
@@ -18,7 +17,7 @@ from ...errors import RequestError
 from ...explore.log import explorations_in
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
-from .board_request import from_ck, results_cache
+from .board_request import from_ck, output_path, results_cache, write_output
 
 DEFAULT_PORT = 8018
 
@@ -27,7 +26,7 @@ def _png_path(i: dict[str, Any], output: Path) -> Path | None:
     wanted, path = ck_flags.flag_or_text(i, "png")
     if not wanted:
         return None
-    return Path(path).expanduser() if path else output.with_suffix(".png")
+    return output_path(path, "png") if path else output.with_suffix(".png")
 
 
 def run(i: dict[str, Any]) -> int:
@@ -37,18 +36,22 @@ def run(i: dict[str, Any]) -> int:
     png = _png_path(i, request.output)
     port = ck_flags.port(i, "port", DEFAULT_PORT) if ck_flags.flag(i, "serve") else None
     repos = all_repos(ck_kernel.repo_paths(), request.results_repos)
-    board = build_board(repos, request.filters, request.x, request.y, results_cache())
+    board = build_board(repos, request.filters, request.x, request.y, results_cache(), refuse_unknown=True)
     report_skipped(board.skipped)
     shown = {(p.repo, p.entry) for p in board.points}
     explorations = explorations_in((name, path / "experiment" / entry) for name, entry in sorted(shown)
                                    for name_, path in repos if name_ == name)
     page = render_html(board, [name for name, _ in repos], ck_flags.text(i, "title", "ReQuEST scoreboard"),
                        explorations)
-    atomic.write_text(request.output, page)
+    write_output(request.output, page)
     print(f"wrote {request.output}: {len(board.points)} point(s), {sum(board.pareto)} on the frontier of "
           f"{request.x.key} vs {request.y.key}", flush=True)
     if png is not None:
-        summary = write_png(board, png)
+        try:
+            summary = write_png(board, png)
+        except OSError as err:
+            raise RequestError(f"--png={png}", f"cannot be written ({err.strerror or err})",
+                               "name a file in a folder you can write") from None
         print(f"wrote {png}: {summary.shown} point(s) plotted, {summary.frontier} on the frontier", flush=True)
     if port is not None:
         try:
