@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import psutil
 import pytest
 
 from ckrequest.errors import ERROR_PREFIX, RequestError
 from ckrequest.farm.cluster import connect
+from ckrequest.farm.local import local_cpus
 from ckrequest.farm.pipeline import FarmRequest, choose_nodes, run_farm, softmax
 from ckrequest.zoo.calibration import photo_set
 from ckrequest.zoo.canonical import ModelSpec, canonical_onnx
@@ -136,3 +140,134 @@ def test_ck_farm_without_ray_starts_a_local_cluster_and_stops_it(ck_world) -> No
     assert not Path(folder).exists()
     running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert folder not in running  # no process of that cluster is left
+
+
+class Descendants:
+    """Every process ``root`` started, directly or not, seen by polling (with its session: Ray's workers lead
+    process groups of their own, and a child whose parent died is no longer a descendant)."""
+
+    def __init__(self, root: subprocess.Popen) -> None:
+        self.root = psutil.Process(root.pid)
+        self.seen: dict[tuple[int, float], list[str]] = {}  # (pid, creation time) -> command line
+        self.sessions: set[int] = set()
+
+    def poll(self) -> None:
+        for process in self.root.children(recursive=True):
+            try:
+                key = (process.pid, process.create_time())
+                self.seen.setdefault(key, process.cmdline())
+                self.sessions.add(os.getsid(process.pid))
+            except (psutil.Error, ProcessLookupError):
+                continue
+
+    def ray(self) -> list[str]:
+        return [" ".join(c) for c in self.seen.values() if any(RAY_MARK.search(part) for part in c)]
+
+    def alive(self) -> list[str]:
+        """What of ours still runs: a process seen, or any process of a session one of ours led."""
+        left = []
+        for process in psutil.process_iter(["pid", "create_time", "cmdline"]):
+            try:
+                ours = (process.info["pid"], process.info["create_time"]) in self.seen or \
+                    (os.getsid(process.pid) in self.sessions and process.pid != os.getpid())
+                if ours and process.status() != psutil.STATUS_ZOMBIE:
+                    left.append(f"{process.pid}: {' '.join(process.info['cmdline'] or [])[:160]}")
+            except (psutil.Error, ProcessLookupError):
+                continue
+        return left
+
+    def kill_all(self) -> None:
+        """The test's own leftovers, so that a failing test leaves nothing running."""
+        for line in self.alive():
+            try:
+                psutil.Process(int(line.split(":")[0])).kill()
+            except psutil.Error:
+                pass
+
+
+RAY_MARK = re.compile(r"ray|raylet|gcs_server")
+
+
+def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck_world) -> None:
+    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=99", "--record_uoa=farm-99")
+    watch = Descendants(proc)
+    try:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and time.monotonic() < deadline and not watch.ray():
+            watch.poll()
+            time.sleep(0.05)
+        started = watch.ray()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out, _ = proc.communicate(timeout=60)
+        watch.kill_all()
+    assert not started, started[:3]
+    assert proc.returncode != 0, out
+    errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
+    assert len(errors) == 1 and "Traceback" not in out, out
+    (most,) = re.findall(r"can be cut in at most (\d+) stages", errors[0])
+    assert 2 < int(most) < 99 and f"--stages={most} or fewer" in errors[0], errors
+    assert not (ck_world.repos / "local" / "experiment" / "farm-99").exists()
+
+
+def test_a_local_farm_larger_than_this_machine_is_refused_before_any_node_starts(ck_world) -> None:
+    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=4096", "--mode=data-parallel",
+                               "--record_uoa=farm-big")
+    watch = Descendants(proc)
+    try:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and time.monotonic() < deadline and not watch.ray():
+            watch.poll()
+            time.sleep(0.05)
+        started = watch.ray()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out, _ = proc.communicate(timeout=60)
+        watch.kill_all()
+    assert not started, started[:3]
+    errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
+    assert proc.returncode != 0 and len(errors) == 1 and "Traceback" not in out, out
+    assert "--stages=4096" in errors[0] and "--ray=<address>" in errors[0], errors
+
+
+@pytest.mark.ray  # it starts a cluster of its own
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"])
+def test_a_signal_while_the_local_cluster_starts_leaves_no_ray_process(ck_world, sig) -> None:
+    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, f"--stages={min(2, local_cpus())}",
+                               "--record_uoa=farm-signal", *SHORT)
+    watch = Descendants(proc)
+    try:
+        deadline = time.monotonic() + 300
+        # the head's Ray processes are up (its raylet), the worker nodes still to come
+        while proc.poll() is None and time.monotonic() < deadline and \
+                not any("raylet" in line for line in watch.ray()):
+            watch.poll()
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()[0]
+        for _ in range(10):  # what that node started meanwhile
+            watch.poll()
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=180)
+        roots = set(re.findall(r"--temp-dir=(\S+)", " ".join(watch.ray())))
+        left = watch.alive()
+        for _ in range(20):  # what dies of its own accord dies within seconds
+            if not left:
+                break
+            time.sleep(0.5)
+            left = watch.alive()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watch.kill_all()
+    assert roots and not left, left  # on SIGKILL, the nodes' watcher (farm/reaper.py) stopped them
+    assert proc.returncode != 0, out
+    assert not any(Path(root).exists() for root in roots), roots
+    if sig == signal.SIGKILL:
+        return
+    assert "Traceback" not in out and "started a local Ray cluster:" not in out, out  # stopped while starting
+    errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
+    assert len(errors) == 1 and f"stopped by {signal.Signals(sig).name}" in errors[0], out
+    assert not (ck_world.repos / "local" / "experiment" / "farm-signal").exists()
