@@ -119,6 +119,8 @@ class LocalCluster:
     def kill_node(self, node: LocalNode) -> None:
         """The node and everything it started die at once (SIGKILL), as when a board loses power."""
         _kill_group(node.process, signal.SIGKILL)
+        if self.reaper is not None and node.process.returncode is not None:
+            self.reaper.remove(node.process.pid)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by every live process of this cluster's nodes."""

@@ -1,9 +1,10 @@
-"""Kills the sessions of processes we started once the process that started them is gone, even by SIGKILL.
+"""Kills what we started once the process that started it is gone, even by SIGKILL.
 
 A local Ray node is a `ray start` leading a session of its own; the kernel kills it when its starter dies
-(PR_SET_PDEATHSIG), but not what it started: Ray's agents outlive a dead raylet. The starter lists the
-sessions it leads in a file; this watcher, in a session of its own, kills every process of those
-sessions when the starter dies, and ends by itself when the file is removed (a normal stop):
+(PR_SET_PDEATHSIG), but not what it started: Ray's agents outlive a dead raylet. A trial's `ck benchmark`
+on a node leads a process group, and outlives the Ray worker that started it. The starter lists the
+leaders in a file; this watcher, in a session of its own, kills every process of their sessions or
+process groups when the starter dies, and ends by itself when the file is removed (a normal stop):
 
     python -m ckrequest.farm.reaper <starter pid> <starter creation time> <sessions file> [<folder to remove>]
 """
@@ -26,21 +27,21 @@ from .. import atomic
 PERIOD_S = 0.25  # how often the watcher looks at its starter
 
 
-def session_members(sessions: Iterable[int]) -> list[psutil.Process]:
-    """The live processes of these sessions: everything a session's leader started stays in it, Ray's workers
-    too (they lead process groups of their own), also after the leader died."""
-    wanted, members = set(sessions), []
+def session_members(leaders: Iterable[int]) -> list[psutil.Process]:
+    """The live processes of the sessions or process groups these processes lead: everything a session's leader
+    started stays in it, Ray's workers too (they lead process groups of their own), also after the leader died."""
+    wanted, members = set(leaders), []
     for process in psutil.process_iter():
         try:
-            if process.pid != os.getpid() and os.getsid(process.pid) in wanted:
+            if process.pid != os.getpid() and (os.getsid(process.pid) in wanted or os.getpgid(process.pid) in wanted):
                 members.append(process)
         except (ProcessLookupError, PermissionError):
             continue
     return members
 
 
-def kill_sessions(sessions: Iterable[int], sig: int = signal.SIGKILL) -> None:
-    for member in session_members(sessions):
+def kill_sessions(leaders: Iterable[int], sig: int = signal.SIGKILL) -> None:
+    for member in session_members(leaders):
         try:
             member.send_signal(sig)
         except psutil.Error:  # gone meanwhile
@@ -69,6 +70,11 @@ class Reaper:
 
     def add(self, leader: int) -> None:
         self.sessions.append(leader)
+        atomic.write_text(self.path, "".join(f"{pid}\n" for pid in self.sessions))
+
+    def remove(self, leader: int) -> None:
+        """A leader whose processes are all gone (its PID may soon be another process's)."""
+        self.sessions.remove(leader)
         atomic.write_text(self.path, "".join(f"{pid}\n" for pid in self.sessions))
 
     def close(self) -> None:
