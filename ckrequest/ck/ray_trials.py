@@ -34,7 +34,7 @@ from ..errors import RequestError
 from ..explore.search import TrialOutcome
 from ..explore.space import Stack
 from ..farm.cluster import Connection, NodeLost, assigned_platform
-from ..farm.reaper import Reaper, kill_sessions
+from ..farm.reaper import kill_sessions
 from ..results.entry import META_FILE, PIPELINE_FILE, POINT_FILE
 from . import kernel
 from .explorer import ACCURACY_MODE, CkTrials, Ran, outcome_of, why_it_failed
@@ -78,13 +78,12 @@ class NodeTrial:
         return f"{self.host} (Ray node {self.node_id[:12]}, platform {self.platform})"
 
 
-def _ck(*args: str, cwd: str, timeout_s: float, reaper: Reaper | None = None) -> subprocess.CompletedProcess:
-    """`ck` in a process group of its own, which goes whole (the program it ran too) on a timeout, when the trial
-    is cancelled, and by ``reaper`` when the Ray worker running this dies."""
+def _ck(*args: str, cwd: str, timeout_s: float) -> subprocess.CompletedProcess:
+    """`ck` in a process group of its own, which goes whole (the program it ran too, which would measure beside
+    the next trial) on a timeout or when the trial is cancelled. A Ray worker that dies takes its descendants
+    along itself (Ray's raylet is their subreaper)."""
     with subprocess.Popen([sys.executable, "-m", "ck", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, errors="replace", cwd=cwd, process_group=0) as proc:
-        if reaper is not None:
-            reaper.add(proc.pid)
         try:
             out, _ = proc.communicate(timeout=timeout_s)
         except BaseException as err:
@@ -96,8 +95,6 @@ def _ck(*args: str, cwd: str, timeout_s: float, reaper: Reaper | None = None) ->
         finally:
             if proc.returncode is not None:
                 kill_sessions([proc.pid])  # whatever it left running in its group
-                if reaper is not None:
-                    reaper.remove(proc.pid)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out)
 
 
@@ -117,23 +114,19 @@ def trial_on_node(commands: list[list[str]], timeout_s: float = NODE_TIMEOUT_S) 
 
     runs = []
     with tempfile.TemporaryDirectory(prefix="ckr-trial-") as cwd:
-        reaper = Reaper(Path(cwd) / "groups", Path(cwd))
-        try:
-            for args in commands:
-                scratch = f"explore-trial-{uuid.uuid4().hex[:16]}"
-                try:
-                    done = _ck("benchmark", *args, "--record_repo=local", f"--record_uoa={scratch}", cwd=cwd,
-                               timeout_s=timeout_s, reaper=reaper)
-                    code, log = done.returncode, done.stdout
-                except subprocess.TimeoutExpired as err:
-                    code, log = -1, f"{err.output or ''}\nck benchmark did not finish within {timeout_s:g} s"
-                files = _entry_files(scratch, cwd)
-                _ck("rm", f"local:experiment:{scratch}", "--force", cwd=cwd, timeout_s=120)
-                runs.append(NodeRun(code, log[-LOG_CHARS:], files))
-                if not any(POINT_FILE.match(name) for name in files):
-                    break
-        finally:
-            reaper.close()
+        for args in commands:
+            scratch = f"explore-trial-{uuid.uuid4().hex[:16]}"
+            try:
+                done = _ck("benchmark", *args, "--record_repo=local", f"--record_uoa={scratch}", cwd=cwd,
+                           timeout_s=timeout_s)
+                code, log = done.returncode, done.stdout
+            except subprocess.TimeoutExpired as err:
+                code, log = -1, f"{err.output or ''}\nck benchmark did not finish within {timeout_s:g} s"
+            files = _entry_files(scratch, cwd)
+            _ck("rm", f"local:experiment:{scratch}", "--force", cwd=cwd, timeout_s=120)
+            runs.append(NodeRun(code, log[-LOG_CHARS:], files))
+            if not any(POINT_FILE.match(name) for name in files):
+                break
     return NodeTrial(tuple(runs), socket.gethostname(), ray.get_runtime_context().get_node_id(), assigned_platform())
 
 

@@ -119,8 +119,10 @@ class LocalCluster:
     def kill_node(self, node: LocalNode) -> None:
         """The node and everything it started die at once (SIGKILL), as when a board loses power."""
         _kill_group(node.process, signal.SIGKILL)
-        if self.reaper is not None and node.process.returncode is not None:
-            self.reaper.remove(node.process.pid)
+        if node.process.returncode is not None:  # its PID may soon be another process's
+            self.started.remove(node.process)
+            if self.reaper is not None:
+                self.reaper.remove(node.process.pid)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by every live process of this cluster's nodes."""
@@ -140,8 +142,10 @@ class LocalCluster:
         """Every node of ours gone (those still starting too), and their folder."""
         for process in self.started:
             _kill_group(process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
+        self.started.clear()  # their PIDs may soon be other processes'
         if self.reaper is not None:
             self.reaper.close()
+            self.reaper = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _start_node(self, args: list[str], platform: str, cpus: int,

@@ -1,10 +1,9 @@
 """Kills what we started once the process that started it is gone, even by SIGKILL.
 
 A local Ray node is a `ray start` leading a session of its own; the kernel kills it when its starter dies
-(PR_SET_PDEATHSIG), but not what it started: Ray's agents outlive a dead raylet. A trial's `ck benchmark`
-on a node leads a process group, and outlives the Ray worker that started it. The starter lists the
-leaders in a file; this watcher, in a session of its own, kills every process of their sessions or
-process groups when the starter dies, and ends by itself when the file is removed (a normal stop):
+(PR_SET_PDEATHSIG), but not what it started: Ray's agents outlive a dead raylet. The starter lists the
+leaders in a file; this watcher, in a session of its own, kills every process of their sessions when
+the starter dies, and ends by itself when the file is removed (a normal stop):
 
     python -m ckrequest.farm.reaper <starter pid> <starter creation time> <sessions file> [<folder to remove>]
 """
