@@ -41,10 +41,10 @@ HEAD_IP = "127.0.0.2"
 STARTED = "Ray runtime started"  # what `ray start` prints once its node has joined
 START_TIMEOUT_S = 90.0
 OBJECT_STORE_BYTES = 200_000_000  # per node; larger objects spill to the node's temporary folder
-# Ray's own settings (RAY_<name> for its C++ core): a killed node is noticed in about 2 s, not 15-30 s
-# a worker node's own processes hold about 0.4 GB (measured: 383 MB resident, Ray 2.x idle); its stage's worker
-# and its object store come on top
+# a worker node's own processes hold about 0.4 GB (measured here: 383 MB resident, Ray 2.60 idle); its stage's
+# worker and its object store come on top
 NODE_MEMORY_BYTES = 1_000_000_000
+# Ray's own settings (RAY_<name> for its C++ core): a killed node is noticed in about 2 s, not 15-30 s
 RAY_SETTINGS = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_health_check_period_ms": "500",
                 "RAY_health_check_timeout_ms": "500", "RAY_health_check_failure_threshold": "3"}
 
