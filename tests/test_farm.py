@@ -140,13 +140,46 @@ def test_a_node_killed_mid_run_fails_the_farm_in_one_line_and_records_nothing(ra
 
 @pytest.mark.ray  # it starts a cluster of its own
 def test_ck_farm_without_ray_starts_a_local_cluster_and_stops_it(ck_world) -> None:
-    done = ck_world.ck("farm", "request.asplos18", *MOBILENET, "--stages=1", "--record_uoa=farm-local", *SHORT)
+    done, watch = _watched(ck_world, "--stages=1", "--record_uoa=farm-local", *SHORT)
     (folder,) = re.findall(r"started a local Ray cluster: 1 node\(s\) of \d+ CPU\(s\) on loopback, in (\S+),",
                            done.stdout)
+    assert "Ray head started in" in done.stdout and "Ray node 1 of 1 (local, " in done.stdout  # progress
     assert "Ray farm: 1 node (pipeline)" in done.stdout and "recorded experiment:local:farm-local" in done.stdout
     assert not Path(folder).exists()
-    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert folder not in running  # no process of that cluster is left
+    assert any("raylet" in line for line in watch.ray()) and not watch.alive()  # no process of the run is left
+
+
+@pytest.mark.ray  # it starts a cluster of its own
+def test_ck_farm_failing_after_its_local_cluster_started_stops_it(ck_world) -> None:
+    done, watch = _watched(ck_world, "--stages=1", "--platform=nowhere", "--record_uoa=farm-failed", *SHORT)
+    errors = [line for line in done.stdout.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
+    assert done.returncode != 0 and len(errors) == 1 and "Traceback" not in done.stdout, done.stdout
+    assert "started a local Ray cluster:" in done.stdout and "of platform nowhere" in errors[0], errors
+    assert any("raylet" in line for line in watch.ray()) and not watch.alive()
+    assert not (ck_world.repos / "local" / "experiment" / "farm-failed").exists()
+
+
+def _watched(world, *flags: str) -> tuple[subprocess.CompletedProcess, Descendants]:
+    """`ck farm` on MobileNet with a local cluster, every process it started watched until it ended."""
+    proc = world.ck_started("farm", "request.asplos18", *MOBILENET, *flags)
+    watch = Descendants(proc)
+    try:
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            watch.poll()
+            time.sleep(0.05)
+        out, _ = proc.communicate(timeout=60)
+        left = watch.alive()
+        for _ in range(20):  # a process killed is gone within moments
+            if not left:
+                break
+            time.sleep(0.5)
+            left = watch.alive()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watch.kill_all()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out), watch
 
 
 class Descendants:
@@ -163,7 +196,8 @@ class Descendants:
             try:
                 key = (process.pid, process.create_time())
                 self.seen.setdefault(key, process.cmdline())
-                self.sessions.add(os.getsid(process.pid))
+                if os.getsid(process.pid) != os.getsid(0):  # a session of its own (not the one this test runs in)
+                    self.sessions.add(os.getsid(process.pid))
             except (psutil.Error, ProcessLookupError):
                 continue
 
@@ -196,6 +230,7 @@ RAY_MARK = re.compile(r"ray|raylet|gcs_server")
 
 
 def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck_world) -> None:
+    started_at = time.monotonic()
     proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=99", "--record_uoa=farm-99")
     watch = Descendants(proc)
     try:
@@ -210,7 +245,7 @@ def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck
         out, _ = proc.communicate(timeout=60)
         watch.kill_all()
     assert not started, started[:3]
-    assert proc.returncode != 0, out
+    assert proc.returncode != 0 and time.monotonic() - started_at < 120, out  # seconds, not a cluster's start
     errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
     assert len(errors) == 1 and "Traceback" not in out, out
     (most,) = re.findall(r"can be cut in at most (\d+) stages", errors[0])
@@ -278,3 +313,36 @@ def test_a_signal_while_the_local_cluster_starts_leaves_no_ray_process(ck_world,
     errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
     assert len(errors) == 1 and f"stopped by {signal.Signals(sig).name}" in errors[0], out
     assert not (ck_world.repos / "local" / "experiment" / "farm-signal").exists()
+
+
+@pytest.mark.ray  # it starts a cluster of its own
+def test_sigterm_while_the_farm_measures_stops_its_local_cluster(ck_world) -> None:
+    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=1", "--record_uoa=farm-mid-run",
+                               "--images=100000", "--repetitions=1")
+    watch = Descendants(proc)
+    seen, deadline = "", time.monotonic() + 600
+    try:
+        while "measuring" not in seen:  # every node ready: the stream runs
+            assert proc.poll() is None and time.monotonic() < deadline, seen
+            watch.poll()
+            if select.select([proc.stdout], [], [], 0.05)[0]:
+                seen += proc.stdout.readline()
+        for _ in range(10):
+            watch.poll()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=180)
+        left = watch.alive()
+        for _ in range(20):
+            if not left:
+                break
+            time.sleep(0.5)
+            left = watch.alive()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watch.kill_all()
+    assert not left, left
+    errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
+    assert proc.returncode != 0 and len(errors) == 1 and "stopped by SIGTERM" in errors[0], seen + out
+    assert "Traceback" not in out and not (ck_world.repos / "local" / "experiment" / "farm-mid-run").exists()
