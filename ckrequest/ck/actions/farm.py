@@ -66,6 +66,7 @@ def run(i: dict[str, Any]) -> int:
                       f"{cluster.root}, stopped after the run", flush=True)
                 address = cluster.address
             connection = stack.enter_context(connect(address))
+            stack.enter_context(stopped_by_signals())  # again: Ray's driver sets a SIGTERM handler of its own
             result, _ = run_farm(connection, request, lambda line: print(line, flush=True), canonical=canonical)
     except Stopped as stop:
         raise RequestError(COMMAND, f"{stop} before it finished",
