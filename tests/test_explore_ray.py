@@ -7,6 +7,7 @@ weights keeps each trial to seconds."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 from pathlib import Path
@@ -109,3 +110,35 @@ def test_a_sweep_across_three_nodes_records_every_trial_once_on_its_platform_whe
         assert list(world.tools.glob("model-onnx-mobilenet-v1-synthetic-*")), world.tools
         assert not list((world.repos / "local" / "experiment").glob("explore-trial-*"))
     assert not list(head.tools.glob("model-*"))  # nothing ran at the head
+
+
+@pytest.mark.ray  # a cluster of its own
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_search_stopped_mid_trial_leaves_no_benchmark_running_on_the_node(tmp_path, sig) -> None:
+    head, node_world = (make_world(_folder(tmp_path / name)) for name in ("head", "node"))
+    space = json.loads(_space(tmp_path / "all.json").read_text())
+    (tmp_path / "space.json").write_text(json.dumps({**space, "platforms": ["explore-x"]}))
+    with LocalCluster.start() as cluster:
+        node = cluster.add_node("explore-x", 1, _node_env(node_world))
+        proc = head.ck_started("explore", "request.asplos18", f"--space={tmp_path / 'space.json'}",
+                               "--record_uoa=stopped", f"--ray={cluster.address}", "--quiet")
+        try:
+            deadline = time.monotonic() + 300
+            group: list[psutil.Process] = []
+            while len(group) < 2:  # the node is in the middle of a trial: its `ck benchmark` runs a child
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+                time.sleep(0.1)
+                benchmark = _benchmark_of(node_world)
+                try:
+                    group = [benchmark, *benchmark.children(recursive=True)] if benchmark else []
+                except psutil.Error:
+                    group = []
+            proc.send_signal(sig)
+            proc.communicate(timeout=120)
+            _, alive = psutil.wait_procs(group, timeout=60)
+            running = _benchmark_of(node_world)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert node.alive  # the node stays: only the trial's work went
+    assert not alive and running is None, [p.cmdline() for p in alive]

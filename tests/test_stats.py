@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ckrequest.run.stats import percentile, queries_for_percentile, summarize
+from ckrequest.run.stats import percentile, queries_for_percentile, summarize, tail_percentiles
 
 samples = st.lists(st.floats(min_value=1e-6, max_value=10.0, allow_nan=False), min_size=1, max_size=300)
 
@@ -33,3 +33,5 @@ def test_percentile_needs_enough_queries():
     assert queries_for_percentile(90) == 10
     with pytest.raises(ValueError):
         summarize([])
+    assert [tail_percentiles(n) for n in (9, 10, 99, 100)] == [(), (90,), (90,), (90, 99)]
+    assert summarize([0.1] * 10).tails_s() == {90: pytest.approx(0.1)}

@@ -19,7 +19,6 @@ trial is recorded as skipped with why.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import sys
@@ -35,15 +34,15 @@ from ..errors import RequestError
 from ..explore.search import TrialOutcome
 from ..explore.space import Stack
 from ..farm.cluster import Connection, NodeLost, assigned_platform
+from ..farm.reaper import kill_sessions
+from ..results.entry import META_FILE, PIPELINE_FILE, POINT_FILE
 from . import kernel
 from .explorer import ACCURACY_MODE, CkTrials, Ran, outcome_of, why_it_failed
 
 NODE_TIMEOUT_S = 3600.0  # one `ck benchmark` on a node (installs included)
 LOG_CHARS = 200_000  # the end of a node's output kept in the trial's log
 LIVENESS_CHECK_S = 2.0  # how often the head looks for trials whose platform has no live node left
-CK_POINT_FILE = re.compile(r"^ckp-([0-9a-f]{16})\.(?:features|features_flat|flat|\d{4})\.json$")
-CK_CHARACTERISTICS_FILE = re.compile(r"^ckp-[0-9a-f]{16}\.(\d{4})\.json$")
-ENTRY_FILES = ("pipeline.json", ".cm/meta.json")  # of the scratch entry, besides its points
+ENTRY_FILES = (PIPELINE_FILE, str(META_FILE))  # of the scratch entry, besides its points
 RETRIES = 1  # a trial whose node died runs once more on another node of its platform
 
 
@@ -80,8 +79,23 @@ class NodeTrial:
 
 
 def _ck(*args: str, cwd: str, timeout_s: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ck", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, errors="replace", cwd=cwd, timeout=timeout_s)
+    """`ck` in a process group of its own, which goes whole (the program it ran too, which would measure beside
+    the next trial) on a timeout or when the trial is cancelled. A Ray worker that dies takes its descendants
+    along itself (Ray's raylet is their subreaper)."""
+    with subprocess.Popen([sys.executable, "-m", "ck", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, errors="replace", cwd=cwd, process_group=0) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout_s)
+        except BaseException as err:
+            kill_sessions([proc.pid])
+            out, _ = proc.communicate()
+            if isinstance(err, subprocess.TimeoutExpired):
+                raise subprocess.TimeoutExpired(proc.args, timeout_s, output=out) from None
+            raise
+        finally:
+            if proc.returncode is not None:
+                kill_sessions([proc.pid])  # whatever it left running in its group
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out)
 
 
 def _entry_files(scratch: str, cwd: str) -> dict[str, bytes]:
@@ -111,7 +125,7 @@ def trial_on_node(commands: list[list[str]], timeout_s: float = NODE_TIMEOUT_S) 
             files = _entry_files(scratch, cwd)
             _ck("rm", f"local:experiment:{scratch}", "--force", cwd=cwd, timeout_s=120)
             runs.append(NodeRun(code, log[-LOG_CHARS:], files))
-            if not any(CK_POINT_FILE.match(name) for name in files):
+            if not any(POINT_FILE.match(name) for name in files):
                 break
     return NodeTrial(tuple(runs), socket.gethostname(), ray.get_runtime_context().get_node_id(), assigned_platform())
 
@@ -124,16 +138,15 @@ def point_for_head(files: dict[str, bytes], node: NodeTrial) -> tuple[str, dict[
     """The node's last recorded point in CK's experiment ``add`` form, with the node's platform in its meta
     (its host described by its own CK run: CPU, OS, memory; its host name only in the trial's log, as
     contributed points carry none); (its UID on the node, the point)."""
-    uids = sorted({m.group(1) for m in map(CK_POINT_FILE.match, files) if m})
-    uid = uids[-1]
+    parts = {name: m for name, m in zip(files, map(POINT_FILE.match, files)) if m}
+    uid = max(m["uid"] for m in parts.values())
     described = _json(files, f"ckp-{uid}.features.json")
-    characteristics = [run for name in sorted(files) if name.startswith(f"ckp-{uid}.")
-                       and CK_CHARACTERISTICS_FILE.match(name)
+    characteristics = [run for name, m in sorted(parts.items()) if m["uid"] == uid and m["part"].isdigit()
                        for run in _json(files, name).get("characteristics_list", [])]
-    entry = _json(files, ".cm/meta.json")
+    entry = _json(files, str(META_FILE))
     features = dict(described.get("features", {}))
     features["meta"] = {**features.get("meta", {}), "node_platform": node.platform}
-    pipeline = _json(files, "pipeline.json")
+    pipeline = _json(files, PIPELINE_FILE)
     point = {"meta": entry.get("meta", {}), "tags": entry.get("tags", []), "features": features,
              "choices": described.get("choices", {}), "choices_order": described.get("choices_order", []),
              "characteristics_list": characteristics,
@@ -206,12 +219,12 @@ class RayTrials:
         """The node's log kept at the head, then its point recorded into the exploration's entry."""
         log = self.head.log_path(number, accuracy)
         atomic.write_text(log, f"# ran on {node.where}\n{run.log}")
-        if not any(CK_POINT_FILE.match(name) for name in run.files):
+        if not any(POINT_FILE.match(name) for name in run.files):
             return None, f"{why_it_failed(run.log)} on {node.where} (log: {log})"
         node_uid, point = point_for_head(run.files, node)
         _, uid = kernel.add_point(self.head.record_repo or "local", self.head.record_uoa, point)
         for name, content in run.files.items():  # the sidecars: everything of the point CK did not write
-            if name.startswith(f"ckp-{node_uid}.") and not CK_POINT_FILE.match(name):
+            if name.startswith(f"ckp-{node_uid}.") and not POINT_FILE.match(name):
                 atomic.write_bytes(self.head.entry / name.replace(node_uid, uid, 1), content)
         return self.head.read_point(uid), ""
 

@@ -4,6 +4,8 @@ What `ck farm` runs on when no --ray is given, what the tests and the farm bench
 what `python -m ckrequest.farm.local --check` starts to see that Ray works here. Each node is a
 `ray start --block` process leading a session of its own (everything it starts stays in it), so a node
 is stopped, or killed to play a node dying, by its own session (the processes it started) and nothing else.
+The nodes die with the process that started them, whatever ends it: ``stop()`` at a normal end, an error or
+a signal (farm/signals.py), and a watcher of its own (farm/reaper.py) when it is killed outright.
 
 Ray rewrites a head's 127.0.0.1 into the machine's routable address, so the head listens as
 127.0.0.2 (another loopback address); the worker nodes it reaches from 127.0.0.1. Every node,
@@ -26,18 +28,22 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import psutil
 
 from .. import places
 from ..errors import RequestError, print_error
 from .cluster import assigned_platform, import_ray, platform_resource
+from .reaper import Reaper, kill_sessions, session_members
 
 HEAD_IP = "127.0.0.2"
 STARTED = "Ray runtime started"  # what `ray start` prints once its node has joined
 START_TIMEOUT_S = 90.0
 OBJECT_STORE_BYTES = 200_000_000  # per node; larger objects spill to the node's temporary folder
+# a worker node's own processes hold about 0.4 GB (measured here: 383 MB resident, Ray 2.60 idle); its stage's
+# worker and its object store come on top
+NODE_MEMORY_BYTES = 1_000_000_000
 # Ray's own settings (RAY_<name> for its C++ core): a killed node is noticed in about 2 s, not 15-30 s
 RAY_SETTINGS = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_health_check_period_ms": "500",
                 "RAY_health_check_timeout_ms": "500", "RAY_health_check_failure_threshold": "3"}
@@ -63,23 +69,33 @@ class LocalCluster:
     port: int
     head: LocalNode | None = None
     workers: list[LocalNode] = field(default_factory=list)
+    say: Callable[[str], None] = lambda line: None  # progress while nodes start
+    reaper: Reaper | None = None
+    started: list[subprocess.Popen] = field(default_factory=list)  # every node process, from the moment it starts
 
     @property
     def address(self) -> str:
         return f"{HEAD_IP}:{self.port}"
 
     @classmethod
-    def start(cls, workers: Sequence[tuple[str, int]] = ()) -> LocalCluster:
-        """A head (no CPUs: it only coordinates) and one worker node per ``(platform, cpus)``."""
+    def start(cls, workers: Sequence[tuple[str, int]] = (), say: Callable[[str], None] | None = None) -> LocalCluster:
+        """A head (no CPUs: it only coordinates) and one worker node per ``(platform, cpus)``; ``say`` hears of
+        each node as it joins."""
         import_ray()
         # short: Ray's Unix sockets live under it (108 characters at most)
         root = Path(tempfile.mkdtemp(prefix="ckr-ray-", dir="/tmp"))
-        cluster = cls(root=root, port=_free_port(HEAD_IP))
+        cluster = cls(root=root, port=_free_port(HEAD_IP), **({"say": say} if say else {}))
         try:
+            cluster.reaper = Reaper(root / "sessions", root)
+            t0 = time.monotonic()
             cluster.head = cluster._start_node(["--head", f"--node-ip-address={HEAD_IP}", f"--port={cluster.port}",
                                                 "--num-cpus=0", "--include-dashboard=false"], "", 0)
-            for platform, cpus in workers:
+            cluster.say(f"  Ray head started in {time.monotonic() - t0:.1f} s")
+            for k, (platform, cpus) in enumerate(workers):
+                t0 = time.monotonic()
                 cluster.add_node(platform, cpus)
+                cluster.say(f"  Ray node {k + 1} of {len(workers)} ({platform}, {cpus} CPU(s)) joined in "
+                            f"{time.monotonic() - t0:.1f} s")
         except BaseException:
             cluster.stop()
             raise
@@ -103,11 +119,15 @@ class LocalCluster:
     def kill_node(self, node: LocalNode) -> None:
         """The node and everything it started die at once (SIGKILL), as when a board loses power."""
         _kill_group(node.process, signal.SIGKILL)
+        if node.process.returncode is not None:  # its PID may soon be another process's
+            self.started.remove(node.process)
+            if self.reaper is not None:
+                self.reaper.remove(node.process.pid)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by every live process of this cluster's nodes."""
         used = 0.0
-        for process in _session_members({node.process.pid for node in self._nodes()}):
+        for process in session_members(node.process.pid for node in self._nodes()):
             try:
                 times = process.cpu_times()
             except psutil.Error:
@@ -119,9 +139,13 @@ class LocalCluster:
         return [*self.workers, *([self.head] if self.head else [])]
 
     def stop(self) -> None:
-        """Every node of ours gone, and their folder."""
-        for node in self._nodes():
-            _kill_group(node.process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
+        """Every node of ours gone (those still starting too), and their folder."""
+        for process in self.started:
+            _kill_group(process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
+        self.started.clear()  # their PIDs may soon be other processes'
+        if self.reaper is not None:
+            self.reaper.close()
+            self.reaper = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _start_node(self, args: list[str], platform: str, cpus: int,
@@ -134,6 +158,9 @@ class LocalCluster:
             process = subprocess.Popen(command, env={**node_environment(), **(env or {})}, stdin=subprocess.DEVNULL,
                                        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                        preexec_fn=_die_with_parent)
+        self.started.append(process)
+        if self.reaper is not None:
+            self.reaper.add(process.pid)
         node = LocalNode(platform, cpus, process, log)
         deadline = time.monotonic() + START_TIMEOUT_S
         while STARTED not in _read(log):
@@ -179,30 +206,34 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _session_members(sessions: set[int]) -> list[psutil.Process]:
-    """The live processes of these sessions: a node's `ray start` leads one (start_new_session), and everything
-    it starts stays in it, Ray's workers too (they lead process groups of their own)."""
-    members = []
-    for process in psutil.process_iter():
-        try:
-            if os.getsid(process.pid) in sessions:
-                members.append(process)
-        except (ProcessLookupError, PermissionError):
-            continue
-    return members
-
-
 def _kill_group(process: subprocess.Popen, sig: int) -> None:
-    """The node's whole session: its `ray start`, Ray's processes and the workers they started."""
-    for member in _session_members({process.pid}):
-        try:
-            member.send_signal(sig)
-        except psutil.Error:  # gone meanwhile
-            pass
+    """The node's whole session (its `ray start` leads one): Ray's processes and the workers they started."""
+    kill_sessions([process.pid], sig)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pass
+
+
+def local_cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def most_local_nodes() -> int:
+    """The most worker nodes a local cluster starts here: one per CPU (nodes sharing a core measure each other),
+    and no more than the memory now available holds."""
+    return max(1, min(local_cpus(), psutil.virtual_memory().available // NODE_MEMORY_BYTES))
+
+
+def check_local_nodes(nodes: int, flag: str = "--stages") -> None:
+    """RequestError in one line when a local cluster of ``nodes`` worker nodes would not fit this machine."""
+    most = most_local_nodes()
+    if nodes > most:
+        raise RequestError(f"{flag}={nodes}", f"needs {nodes} local Ray nodes and this machine holds at most {most} "
+                           f"({local_cpus()} CPU(s), {psutil.virtual_memory().available / 1e9:.1f} GB available, "
+                           f"one CPU and about {NODE_MEMORY_BYTES / 1e9:.0f} GB per node)",
+                           f"pass {flag}={most} or fewer, or --ray=<address> to run on a cluster of your own")
 
 
 def check() -> str:

@@ -27,7 +27,7 @@ from ..errors import RequestError
 from ..zoo.calibration import photo_set
 from ..zoo.canonical import Canonical, ModelSpec, canonical_onnx
 from .cluster import JOIN_FIX, Connection, FarmNode, NodeLost
-from .split import Split, split_model
+from .split import Split, check_stages, most_stages, split_model
 from .stage import StageWorker
 
 PIPELINE, DATA_PARALLEL = "pipeline", "data-parallel"
@@ -138,6 +138,13 @@ def choose_nodes(connection: Connection, request: FarmRequest) -> list[FarmNode]
     return nodes[:request.nodes]
 
 
+def check_request(request: FarmRequest, canonical: Canonical, model: onnx.ModelProto | None = None) -> None:
+    """What the model allows, checked before any node is asked for: a pipeline of no more stages than it has
+    places to cut."""
+    if request.mode == PIPELINE:
+        check_stages(request.nodes, most_stages(model or onnx.load(str(canonical.path))), canonical.design_name)
+
+
 def whole_model_split(model: onnx.ModelProto, copies: int) -> Split:
     """Data-parallel: the whole model once per node, as one stage each."""
     whole = split_model(model, 1).stages[0]
@@ -227,9 +234,10 @@ def run_farm(connection: Connection, request: FarmRequest, say: Callable[[str], 
              ) -> tuple[FarmResult, list[dict[str, np.ndarray]]]:
     """Measure ``request`` on the cluster; the result and the farm's outputs of the last stream.
     ``around_stream`` wraps each timed stream (a benchmark's meters)."""
-    nodes = choose_nodes(connection, request)
     canonical = canonical or canonical_onnx(request.spec)
     model = onnx.load(str(canonical.path))
+    check_request(request, canonical, model)
+    nodes = choose_nodes(connection, request)
     split = split_model(model, request.nodes, canonical.design_name) if request.mode == PIPELINE \
         else whole_model_split(model, request.nodes)
     del model

@@ -6,13 +6,13 @@ The names say what ran where: ``farm`` ("Ray farm: 3 nodes (pipeline)", beside t
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from .. import SCENARIO_MODULE_UID
 from ..results import schema
-from ..run.stats import percentile
+from ..results.writer import latency_characteristics
+from ..run.stats import summarize
 from .pipeline import FarmResult
 
 TAGS = ("request", "request-asplos18", "farm", "ray")
@@ -34,17 +34,14 @@ def _joined(values: list[Any]) -> str:
 
 def _repetition(result: FarmResult, k: int) -> dict[str, Any]:
     rep = result.repetitions[k]
-    latencies = sorted(rep.latencies_s)
+    latency = summarize(rep.latencies_s)  # the images sent alone: batch-1 queries
     out: dict[str, Any] = {
-        "inference_latency": statistics.median(latencies), "latency_p50_s": statistics.median(latencies),
-        "latency_min_s": latencies[0], "latency_max_s": latencies[-1], "latency_mean_s": statistics.fmean(latencies),
-        "query_count": len(latencies), "inference_throughput": rep.throughput_ips,
+        **latency_characteristics(latency), "inference_latency": latency.median_s,
+        "inference_throughput": rep.throughput_ips,
         "prediction_time_avg_s": 1.0 / rep.throughput_ips, "measured_duration_s": rep.stream_s,
         "farm_bytes_between_stages": result.bytes_between_stages, "farm_network_bytes": result.network_bytes,
         "farm_slowest_stage_s": max(rep.stage_compute_s), "farm_softmax_max_diff": result.softmax_max_diff,
     }
-    if len(latencies) >= 10:
-        out["latency_p90_s"] = percentile(latencies, 90)
     return schema.checked(schema.CHARACTERISTIC, out)
 
 

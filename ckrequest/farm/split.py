@@ -115,16 +115,32 @@ def split_model(model: onnx.ModelProto, stages: int, name: str = "the model") ->
     return Split(made, total)
 
 
-def _cut(model: onnx.ModelProto, stages: int, name: str, extract: bool) -> tuple[tuple[Stage, ...], int]:
-    if stages < 1:
-        raise RequestError(f"--stages={stages}", "is not a positive number of stages", "pass --stages=1 or more")
+def _crossings(model: onnx.ModelProto) -> tuple[onnx.ModelProto, dict[str, onnx.ValueInfoProto], dict[int, str]]:
+    """The model with its shapes inferred, its tensors' infos, and the places it can be cut (cut_places)."""
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     graph = inferred.graph
     infos = {i.name: i for i in [*graph.input, *graph.value_info, *graph.output]}
-    crossings = {k: tensor for k, tensor in cut_places(graph).items() if tensor in infos}
-    if stages - 1 > len(crossings):
-        raise RequestError(f"--stages={stages}", f"{name} can be cut in at most {len(crossings) + 1} stages "
-                           "(places where one tensor alone crosses)", f"pass --stages={len(crossings) + 1} or fewer")
+    return inferred, infos, {k: tensor for k, tensor in cut_places(graph).items() if tensor in infos}
+
+
+def most_stages(model: onnx.ModelProto) -> int:
+    """How many stages ``model`` can be cut into: one more than the places where one tensor alone crosses."""
+    return len(_crossings(model)[2]) + 1
+
+
+def check_stages(stages: int, most: int, name: str = "the model") -> None:
+    """RequestError in one line unless 1 <= ``stages`` <= ``most`` (what most_stages says of the model)."""
+    if stages < 1:
+        raise RequestError(f"--stages={stages}", "is not a positive number of stages", "pass --stages=1 or more")
+    if stages > most:
+        raise RequestError(f"--stages={stages}", f"{name} can be cut in at most {most} stages "
+                           "(places where one tensor alone crosses)", f"pass --stages={most} or fewer")
+
+
+def _cut(model: onnx.ModelProto, stages: int, name: str, extract: bool) -> tuple[tuple[Stage, ...], int]:
+    inferred, infos, crossings = _crossings(model)
+    graph = inferred.graph
+    check_stages(stages, len(crossings) + 1, name)
     node_macs = macs_per_node(model)
     cuts = choose_cuts(node_macs, {k: _tensor_bytes(infos[t]) for k, t in crossings.items()}, stages)
     (graph_input,) = [i.name for i in graph.input if i.name not in {t.name for t in graph.initializer}]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -35,6 +36,8 @@ from ..run.config import NATIVE
 META_FILE = Path(".cm") / "meta.json"
 PIPELINE_FILE = "pipeline.json"
 POINT_SUFFIX = ".flat.json"
+# CK's own files of a point (a subpoint is .NNNN.json); a point is whole with one of each part
+POINT_FILE = re.compile(r"^ckp-(?P<uid>[^.]+)\.(?P<part>flat|features|features_flat|\d{4})\.json$")
 # our files next to CK's, per point and subpoint (CK takes any ckp-<point>.<4 characters>.* for a subpoint
 # of its own, so ours are named <kind>-<subpoint>)
 SIDECARS = {"predictions": ".json", "latencies": ".json.gz",

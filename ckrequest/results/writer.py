@@ -12,7 +12,7 @@ from .. import SCENARIO_MODULE_UID, atomic
 from ..run.config import NATIVE
 from ..run.loadgen_settings import reads
 from ..run.measurement import BenchmarkResult, LoadGenResult
-from ..run.stats import MIN_QUERIES_P90, MIN_QUERIES_P99
+from ..run.stats import LatencySummary, tail_percentiles
 from . import schema
 
 TIMER_FILE = "tmp-ck-timer.json"  # CK's fine-grain timer file: keys become characteristics
@@ -41,13 +41,10 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
     if m is not None:
         lat = m.latency
         out.update({
-            "inference_throughput": m.throughput_ips,
-            "latency_min_s": lat.min_s, "latency_mean_s": lat.mean_s, "latency_max_s": lat.max_s,
-            "latency_p50_s": lat.median_s, "latency_stdev_s": lat.stdev_s,
-            "query_count": lat.count, "measured_duration_s": m.wall_duration_s,
+            "inference_throughput": m.throughput_ips, **latency_characteristics(lat),
+            "measured_duration_s": m.wall_duration_s,
             "warmup_queries": m.warmup_queries, "execution_time": m.wall_duration_s,
         })
-        out.update(tail_latencies(lat.count, lat.p90_s, lat.p99_s))
         if m.batch_size == 1:
             out["inference_latency"] = lat.median_s  # seconds per batch-1 query
     if result.loadgen is not None:
@@ -62,21 +59,18 @@ def characteristics(result: BenchmarkResult) -> dict[str, Any]:
     return schema.checked(schema.CHARACTERISTIC, out)
 
 
-def tail_latencies(count: int, p90_s: float | None, p99_s: float | None) -> dict[str, float | None]:
-    """The tail percentiles a sample of ``count`` queries can report (fewer: the percentile is the maximum)."""
-    out = {}
-    if count >= MIN_QUERIES_P90:
-        out["latency_p90_s"] = p90_s
-    if count >= MIN_QUERIES_P99:
-        out["latency_p99_s"] = p99_s
-    return out
+def latency_characteristics(lat: LatencySummary) -> dict[str, Any]:
+    """A latency sample under our keys, each tail percentile only from as many queries as it needs."""
+    return {"latency_min_s": lat.min_s, "latency_mean_s": lat.mean_s, "latency_max_s": lat.max_s,
+            "latency_p50_s": lat.median_s, "latency_stdev_s": lat.stdev_s, "query_count": lat.count,
+            **{f"latency_p{q}_s": value for q, value in lat.tails_s().items()}}
 
 
 def _latency_keys(latency: Mapping[str, float], count: int) -> dict[str, float]:
     """LoadGen's latencies under our keys, each percentile only from as many queries as ours needs."""
     out = {"latency_min_s": latency.get("min"), "latency_mean_s": latency.get("mean"),
-           "latency_max_s": latency.get("max"), "latency_p50_s": latency.get("p50")}
-    out.update(tail_latencies(count, latency.get("p90"), latency.get("p99")))
+           "latency_max_s": latency.get("max"), "latency_p50_s": latency.get("p50"),
+           **{f"latency_p{q}_s": latency.get(f"p{q}") for q in tail_percentiles(count)}}
     return {k: v for k, v in out.items() if v is not None}
 
 

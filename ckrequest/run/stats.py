@@ -28,8 +28,12 @@ def queries_for_percentile(q: float) -> int:
     return max(1, math.ceil(100.0 / (100.0 - q))) if q < 100 else 1
 
 
-MIN_QUERIES_P90 = queries_for_percentile(90)  # 10: fewer, and a reported p90 would be the maximum
-MIN_QUERIES_P99 = queries_for_percentile(99)  # 100
+TAIL_PERCENTILES = (90, 99)  # reported as latency_p<q>_s, each only from queries_for_percentile(q) queries or more
+
+
+def tail_percentiles(count: int) -> tuple[int, ...]:
+    """The tail percentiles a sample of ``count`` queries reports (p90 from 10 queries, p99 from 100)."""
+    return tuple(q for q in TAIL_PERCENTILES if count >= queries_for_percentile(q))
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class LatencySummary:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    def tails_s(self) -> dict[int, float]:
+        """The tail percentiles this sample reports (tail_percentiles), in seconds."""
+        values = {90: self.p90_s, 99: self.p99_s}
+        return {q: values[q] for q in tail_percentiles(self.count)}
 
 
 def summarize(latencies_s: Sequence[float]) -> LatencySummary:

@@ -3,7 +3,9 @@
 
 The model's canonical ONNX graph in N stages on N Ray nodes (or N whole copies, --mode=data-parallel),
 images streamed through, measured and recorded as one experiment point (docs/FARM.md). Without --ray,
-a cluster of N nodes is started on this machine's loopback interface for the run and stopped after it.
+a cluster of N nodes is started on this machine's loopback interface for the run and stopped after it, whatever
+ends the run (an error, SIGINT, SIGTERM, SIGHUP, a --timeout; a SIGKILL: by its watcher, farm/reaper.py). --stages
+is checked against the model and, for a local cluster, against this machine before any node starts.
 
 More flags: --multiplier, --resolution (MobileNet-v1), --weights=synthetic|imagenet, --seed;
 --platform=<name>[,<name>] (only nodes of these platforms); --images (streamed per repetition, 32),
@@ -13,15 +15,16 @@ More flags: --multiplier, --resolution (MobileNet-v1), --weights=synthetic|image
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from typing import Any
 
+from ...errors import RequestError
 from ...farm.cluster import connect
-from ...farm.local import LocalCluster
-from ...farm.pipeline import MODES, PIPELINE, FarmRequest, run_farm
+from ...farm.local import LocalCluster, check_local_nodes, local_cpus
+from ...farm.pipeline import MODES, PIPELINE, FarmRequest, check_request, run_farm
 from ...farm.point import farm_point
-from ...zoo.canonical import ModelSpec
+from ...farm.signals import Stopped, stopped_by_signals
+from ...zoo.canonical import ModelSpec, canonical_onnx
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
 
@@ -48,15 +51,26 @@ def run(i: dict[str, Any]) -> int:
     address = ck_flags.text(i, "ray")
     name = ck_flags.text(i, "record_uoa") or f"ray-farm-{request.spec.arch}-{request.mode}-{request.nodes}"
     repo = ck_flags.text(i, "record_repo", "local")
-    with ExitStack() as stack:
-        if not address:
-            cpus = max(1, (os.cpu_count() or 1) // request.nodes)
-            cluster = stack.enter_context(LocalCluster.start([(LOCAL_PLATFORM, cpus)] * request.nodes))
-            print(f"started a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback, in "
-                  f"{cluster.root}, stopped after the run (--ray=<address> runs on yours)", flush=True)
-            address = cluster.address
-        connection = stack.enter_context(connect(address))
-        result, _ = run_farm(connection, request, lambda line: print(line, flush=True))
+    try:
+        with stopped_by_signals(), ExitStack() as stack:
+            canonical = canonical_onnx(request.spec)
+            check_request(request, canonical)  # before any node starts
+            if not address:
+                check_local_nodes(request.nodes)
+                cpus = max(1, local_cpus() // request.nodes)
+                print(f"starting a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback "
+                      "(--ray=<address> runs on yours)", flush=True)
+                cluster = stack.enter_context(LocalCluster.start([(LOCAL_PLATFORM, cpus)] * request.nodes,
+                                                                 say=lambda line: print(line, flush=True)))
+                print(f"started a local Ray cluster: {request.nodes} node(s) of {cpus} CPU(s) on loopback, in "
+                      f"{cluster.root}, stopped after the run", flush=True)
+                address = cluster.address
+            connection = stack.enter_context(connect(address))
+            stack.enter_context(stopped_by_signals())  # again: Ray's driver sets a SIGTERM handler of its own
+            result, _ = run_farm(connection, request, lambda line: print(line, flush=True), canonical=canonical)
+    except Stopped as stop:
+        raise RequestError(COMMAND, f"{stop} before it finished",
+                           "nothing was recorded; every Ray node it started was stopped") from None
     point = farm_point(result)
     reps = result.repetitions
     print(f"{result.farm_name}: {reps[-1].throughput_ips:.2f} images/s (last repetition), "
