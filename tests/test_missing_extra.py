@@ -46,8 +46,9 @@ def test_a_run_without_the_run_extra_is_one_line(fresh_ck_world, tmp_path):
     world = fresh_ck_world
     world.ck("install", "package", SMALL_MODEL, "--quiet")
     world.ck("install", "package:dataset-sample-photos", "--quiet")
-    proc = ck_with_env(world, without(world, tmp_path, "PIL"), "benchmark", "program:request-onnxruntime-classification",
-                       "--dep_add_tags.model=mobilenet-v1,synthetic", "--record", "--record_uoa=no-pil", "--quiet")
+    proc = ck_with_env(world, without(world, tmp_path, "PIL"), "benchmark",
+                       "program:request-onnxruntime-classification", "--dep_add_tags.model=mobilenet-v1,synthetic",
+                       "--record", "--record_uoa=no-pil", "--quiet")
     line = the_error_line(proc)
     assert "Python module PIL" in line and "pip install 'ckrequest[run]'" in line
     assert not (world.repos / "local" / "experiment" / "no-pil").exists()
