@@ -1,5 +1,6 @@
 """CK's pauses for a reader (0.5 s per pipeline iteration, 3 s after the choices, 0.5 s before the run): a
-hand-typed `ck benchmark` skips them unless its command line asks for them with --sleep=."""
+hand-typed `ck benchmark` skips them unless its command line asks for them with --sleep=; and one repetition needs no
+density fit."""
 
 from __future__ import annotations
 
@@ -51,3 +52,19 @@ def test_only_the_reader_pauses_are_skipped():
     assert not is_reader_pause(f"{module}program{os.sep}module.py", "process_in_dir", 1)  # waits for a folder
     assert not is_reader_pause(f"{module}experiment{os.sep}module.py", "add", 5)  # waits for a lock
     assert not is_reader_pause("/elsewhere/pipeline/module.py", "autotune", 3)
+
+
+def test_one_repetition_is_analysed_as_ck_does_without_scipy():
+    """CK fits a density to every key of a point; for one repetition its answer needs no fit, and the guard gives
+    that answer without the 1 s import of scipy.stats."""
+    import ck.kernel as ck
+
+    from ckrequest.ck.recording import guard
+
+    plain = ck.access
+    guarded = guard(plain, print)
+    for value in (0.25, 7, 0):
+        request = {"action": "analyze", "module_uoa": "math.variation", "characteristics_table": [value]}
+        assert guarded(dict(request)) == plain(dict(request))
+    assert guard(lambda request: {"return": 0, "passed": True}, print)(
+        {"action": "analyze", "module_uoa": "math.variation", "characteristics_table": [1.0, 2.0]})["passed"]
