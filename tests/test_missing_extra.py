@@ -52,3 +52,12 @@ def test_a_run_without_the_run_extra_is_one_line(fresh_ck_world, tmp_path):
     line = the_error_line(proc)
     assert "Python module PIL" in line and "pip install 'ckrequest[run]'" in line
     assert not (world.repos / "local" / "experiment" / "no-pil").exists()
+
+
+def test_the_extra_named_is_the_one_that_brings_the_module():
+    from ckrequest.errors import missing_extra
+
+    line = missing_extra(ModuleNotFoundError("No module named 'skimage.data'", name="skimage.data")).line()
+    assert line.startswith("Python module skimage: cannot be imported by ") and line.endswith("'ckrequest[run]')")
+    assert "'ckrequest[farm]'" in missing_extra(ModuleNotFoundError("No module named 'ray'", name="ray")).line()
+    assert missing_extra(ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow")) is None  # a CK package
