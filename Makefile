@@ -3,7 +3,7 @@ PYTHON ?= python3
 CK ?= $(PYTHON) -m ck
 RECORD ?= demo-efficientnet-lite0-onnxruntime
 
-.PHONY: python-check install demo test test-fast lint ray-check bench
+.PHONY: python-check install demo test test-fast lint ray-check browser bench
 
 # The CK kernel imports `imp` (removed in Python 3.12): say so in one line, before pip says it in fifty.
 python-check:
@@ -33,8 +33,22 @@ demo: install
 	@$(CK) scoreboard request.asplos18 --predictions=$(RECORD) < /dev/null
 
 # README command 2: the test suite (real CK kernel in temporary CK_REPOS/CK_TOOLS, real frameworks, Chromium).
-test: install lint ray-check
+test: install browser lint ray-check
 	$(PYTHON) -m pytest -q
+
+# Debian's Chromium for the dashboard's browser test (Playwright drives it and never downloads one): installed here
+# as root (or with password-less sudo), else one line saying how; tests/conftest.py looks for it at this path.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="no"; fi; \
+	  if [ "$$SUDO" = no ] || ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "Chromium not found at $(CHROMIUM) (the dashboard's browser test drives it): install Debian's package as root: apt-get install -y chromium" >&2; \
+	    exit 2; fi; \
+	  echo "== apt-get install -y chromium   (the dashboard's browser test drives it)"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 2; \
+	  [ -x "$(CHROMIUM)" ] || { echo "apt-get installed no $(CHROMIUM)" >&2; exit 2; }; fi
 
 # Ray (pip, with install) starts a head and a worker on loopback here, runs a function and stops them (the farm tests need it).
 ray-check:

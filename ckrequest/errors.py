@@ -29,6 +29,21 @@ class RequestError(Exception):
         return type(self), (self.what, self.why, self.fix)
 
 
+# What each extra of setup.py brings, by the name it is imported under (pip install 'ckrequest[<extra>]')
+EXTRA_MODULES = {"run": ("PIL", "skimage", "onnx", "onnxruntime", "onnxconverter_common", "mlperf_loadgen"),
+                 "plots": ("matplotlib",), "farm": ("ray",)}
+
+
+def missing_extra(err: ImportError) -> RequestError | None:
+    """The one line for a module of one of our extras that this Python cannot import; None for any other module."""
+    module = (err.name or "").split(".")[0]
+    extra = next((name for name, modules in EXTRA_MODULES.items() if module in modules), None)
+    if extra is None:
+        return None
+    return RequestError(f"Python module {module}", f"cannot be imported by {sys.executable} ({err})",
+                        f"pip install 'ckrequest[{extra}]'")
+
+
 class UnsafePickleError(RequestError):
     """A pickle asked for something beyond tensors and storages."""
 

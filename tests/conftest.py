@@ -130,7 +130,7 @@ def zoo_world(ck_world: CkWorld) -> CkWorld:
 def browser():
     """Debian's Chromium, headless, driven by Playwright (which never downloads a browser here)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/run, or apt-get install chromium")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run make browser as root, or apt-get install -y chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -141,3 +141,15 @@ def test_runs_leave_no_folder_behind(tmp_path):
     assert not list((tmp_path / "tmp").glob("ck-request-run-*"))
     assert not list((Path(__file__).resolve().parents[1] / "program" / "request-onnxruntime-classification")
                     .glob("tmp*"))
+
+
+def test_the_bare_benchmark_records_efficientnet_whatever_other_models_are_installed(fresh_ck_world):
+    """Two other ONNX models installed first (as the README's examples do): the bare command still
+    benchmarks the real EfficientNet-Lite0, never whichever model happens to be installed."""
+    world = fresh_ck_world
+    for variant in ("multiplier-0.25,resolution-128", "multiplier-0.5,resolution-160"):
+        world.ck("install", "package", f"--tags=model,onnx,mobilenet-v1,{variant},synthetic", "--quiet")
+    world.ck(*bare_benchmark("bare-default"), "--repetitions=1", "--env.CK_REQUEST_MIN_DURATION_S=0.1")
+    [flat] = points(world, "bare-default")
+    assert flat["##features#weights#min"] == "imagenet"
+    assert flat["##features#meta#model_design_name#min"].startswith("EfficientNet-Lite0")

@@ -12,6 +12,7 @@ from ..reproduce import replay_summary
 from ..results.entry import RecordedEntry, RecordedPoint
 from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
 from . import flags as ck_flags
+from . import pauses
 from . import recording as ck_recording
 
 FAILED_RUN_EXIT = 2
@@ -26,6 +27,7 @@ def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
     CK reads the fine-grain timer file named by XOPENME_TIME_FILE when it is set, so two runs of
     the same program at the same time each read their own results.
     """
+    pauses.skip_in_this_process()
     kernel = i.get("ck_kernel")
     if kernel is not None and not ck_recording.installed(kernel):  # once per process
         ck_recording.install(kernel)

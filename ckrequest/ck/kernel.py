@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,15 +73,24 @@ def registered_pythons() -> list[dict[str, Any]]:
 
 
 def register_python(executable: str) -> str:
-    """Register ``executable`` as soft:compiler.python unless an env entry already points at it."""
+    """Register ``executable`` as soft:compiler.python unless an env entry already points at it.
+
+    CK keeps one entry per Python version: one of this version for another interpreter (a venv made
+    anew) is re-pointed here in place, so what was installed with it keeps its dependency."""
     executable = os.path.abspath(executable)
+    version = subprocess.run([executable, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.strip()
+    same_version = ""
     for entry in registered_pythons():
-        env = entry.get("meta", {}).get("env", {})
-        if env.get("CK_ENV_COMPILER_PYTHON_FILE") == executable:
+        meta = entry.get("meta", {})
+        if meta.get("env", {}).get("CK_ENV_COMPILER_PYTHON_FILE") == executable:
             return f"Python {executable} already registered (env:{entry['data_uid']})"
-    access({"action": "detect", "module_uoa": "soft", "data_uoa": "compiler.python",
-            "full_path": executable, "quiet": "yes"})
-    return f"Python {executable} registered as soft:compiler.python"
+        if meta.get("customize", {}).get("version") == version:
+            same_version = entry["data_uid"]
+    access({"action": "detect", "module_uoa": "soft", "data_uoa": "compiler.python", "full_path": executable,
+            "quiet": "yes", **({"force_env_data_uoa": same_version} if same_version else {})})
+    instead = f" (env:{same_version}, re-pointed from another Python {version})" if same_version else ""
+    return f"Python {executable} registered as soft:compiler.python{instead}"
 
 
 def repo_paths() -> list[tuple[str, Path]]:

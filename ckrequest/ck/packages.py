@@ -29,6 +29,7 @@ LIBS = {"tensorflow": ("TensorFlow (converts ONNX to SavedModel/TFLite; Keras we
 FORMAT_LIBS = {"onnx": (), "tf": ("tensorflow",), "tflite": ("tensorflow", "litert"), "openvino": ("openvino",),
                "mxnet": ("mxnet",)}
 SOFT_UIDS = {"onnx": "9e5a1c7d3b2f4a80"}  # the first model detector keeps the UID it was published with
+DEFAULT_MODEL = ("efficientnet-lite0", "imagenet", "fp32")  # what a program's bare command benchmarks, in its format
 
 
 def soft_alias(fmt: str) -> str:
@@ -71,13 +72,25 @@ def _variations(fmt: str, arch: str) -> dict[str, Any]:
     return variations
 
 
+def default_model_dep(fmt: str) -> dict[str, Any]:
+    """The format's default model, a dependency of every other model package of the format.
+
+    CK takes an installed env whenever one matches a program's model tags, and installs a package only
+    when none does: so the default is installed before any other model of its format, and then wins
+    CK's choice among installed envs by its ``customize.sort`` (``_priority``)."""
+    return {"local": "yes", "name": "the format's default model (what the bare commands benchmark)", "sort": 100,
+            "tags": ",".join(("model", "image-classification", fmt, *DEFAULT_MODEL))}
+
+
 def _priority(fmt: str, arch: str, weights: str) -> int:
     """Among several models CK picks the highest: the real EfficientNet-Lite0 first.
 
     CK sorts packages to install on the meta's top-level ``sort`` and installed env entries on
     ``customize.sort`` (copied from the package): both carry this, so the two choices agree."""
+    if (arch, weights) == DEFAULT_MODEL[:2]:
+        return 100
     if weights == "imagenet":
-        return 100 if arch == "efficientnet-lite0" else 50
+        return 50
     return 10
 
 
@@ -87,6 +100,8 @@ def package_entry(fmt: str, arch: str, weights: str) -> tuple[str, dict[str, Any
     for sort, lib in enumerate(_libraries(fmt, arch, weights), 1):
         name, tags = LIBS[lib]
         deps[lib] = {"local": "yes", "name": name, "sort": sort * 10, "tags": tags}
+    if (arch, weights) != DEFAULT_MODEL[:2]:
+        deps["default-model"] = default_model_dep(fmt)
     version = "0.1.0" if (arch, weights) == ("efficientnet-lite0", "imagenet") else "1"
     priority = _priority(fmt, arch, weights)
     meta = {

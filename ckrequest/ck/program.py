@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import backends
-from ..errors import RequestError, print_error
+from ..errors import RequestError, missing_extra, print_error
 from ..results.writer import LOADGEN_DIR, REQUEST_FILE, TIMER_FILE, output_folder, summary_lines, write_outputs
 from ..run.config import RunConfig, config_from_env
 from ..run.harness import inputs_from_env, run_benchmark
@@ -68,7 +68,10 @@ def run_and_report(argv: Sequence[str] | None = None) -> int:
         if len(args) > 1:
             env[RunConfig.env_name("mode")] = args[1]
         config = config_from_env(env)
-        result = run_benchmark(args[0], config, inputs_from_env(), folder / LOADGEN_DIR)
+        try:
+            result = run_benchmark(args[0], config, inputs_from_env(), folder / LOADGEN_DIR)
+        except ImportError as err:  # pip install -e . without the run extra
+            raise missing_extra(err) or err from None
         write_outputs(result, folder)
     except RequestError as err:
         return print_error(err)

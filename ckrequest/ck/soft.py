@@ -18,6 +18,7 @@ from .. import places
 from ..errors import RequestError, ck_failure
 from ..install.debian_lib import UnpackedLibrary, probe_pyarmnn
 from ..models.model_info import MODEL_INFO_FILE, ModelInfo
+from . import pauses
 
 CkDict = dict[str, Any]
 
@@ -39,6 +40,8 @@ def dep_python(i: CkDict) -> str:
 
 
 def python_parse_version(i: CkDict) -> CkDict:
+    # CK rechecks the Python's version in every command that resolves it, before the pipeline's first pause
+    pauses.skip_in_this_process()
     for line in i.get("output", []):
         if line.startswith("Python "):
             return _ok(version=line.split()[1])

@@ -6,15 +6,15 @@ import shutil
 from pathlib import Path
 
 from .. import atomic
-from ..errors import RequestError
+from ..errors import RequestError, missing_extra
 from . import default_synsets_path, load_dataset, parse_val_line
 
 
 def skimage_data_dir() -> Path:
     try:
         import skimage
-    except ImportError:
-        raise RequestError("scikit-image", "is not installed", "pip install scikit-image") from None
+    except ImportError as err:
+        raise missing_extra(err) or err from None
     return Path(skimage.__file__).parent / "data"
 
 

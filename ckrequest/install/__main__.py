@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import RequestError, print_error
+from ..errors import RequestError, missing_extra, print_error
 
 
 def _pip_lib(args: argparse.Namespace) -> None:
@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        try:
+            args.handler(args)
+        except ImportError as err:  # pip install -e . without the run extra: say so, not CK's 20-line traceback
+            raise missing_extra(err) or err from None
     except RequestError as err:
         _remove_if_empty(args.install_dir)
         return print_error(err)

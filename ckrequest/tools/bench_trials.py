@@ -7,7 +7,7 @@ neither side pays for installing it). Side by side on MobileNet-v1 0.25/128 (syn
 Runtime: one `ck explore` of ``trials`` stacks (batch 1..N, each measured ``seconds``) and as many
 hand-typed ``ck benchmark ... --repetitions=1 --record`` commands, alternating in rounds so machine
 noise hits both alike. A trial's overhead is its wall time minus its timed queries; the target is
-at most 1.5 s per explored trial.
+at most 1.5 s for both (a hand-typed command skips CK's pauses for a reader too: ck/pauses.py).
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def run(trials: int, seconds: float) -> int:
         medians[label] = statistics.median(overheads)
         wall, measured = statistics.median(w for w, _ in runs), statistics.median(m for _, m in runs)
         print(f"{label:<22} {wall:>16.2f} {measured:>11.2f} {medians[label]:>20.2f} {max(overheads):>6.2f}")
-    ours = medians["ck explore trial"]
-    verdict = "meets" if ours <= TARGET_OVERHEAD_S else "misses"
-    print(f"overhead per trial: explore {ours:.2f} s vs hand-typed {medians['hand-typed benchmark']:.2f} s "
-          f"(ratio {ours / medians['hand-typed benchmark']:.2f}); {verdict} the target <= {TARGET_OVERHEAD_S} s")
+    ours, typed = medians["ck explore trial"], medians["hand-typed benchmark"]
+    for label, overhead in medians.items():
+        verdict = "meets" if overhead <= TARGET_OVERHEAD_S else "misses"
+        print(f"{label}: {overhead:.2f} s beyond its measured time, {verdict} the target <= {TARGET_OVERHEAD_S} s")
+    print(f"overhead per trial: explore {ours:.2f} s vs hand-typed {typed:.2f} s (ratio {ours / typed:.2f})")
     return 0

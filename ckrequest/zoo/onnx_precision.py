@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from ..errors import RequestError
+from ..errors import missing_extra
 from ..models.onnx_graph import INPUT_NAME
 
 
 def to_fp16(source: Path, dest: Path) -> None:
     try:
         from onnxconverter_common import float16
-    except ImportError:
-        raise RequestError("onnxconverter-common", "is not installed", "pip install onnxconverter-common") from None
+    except ImportError as err:
+        raise missing_extra(err) or err from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # it warns for every weight below fp16's range
         model = float16.convert_float_to_float16(onnx.load(str(source)), keep_io_types=True)
