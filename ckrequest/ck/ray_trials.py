@@ -36,7 +36,7 @@ from ..explore.search import TrialOutcome
 from ..explore.space import Stack
 from ..farm.cluster import Connection, NodeLost, assigned_platform
 from . import kernel
-from .explorer import ACCURACY_MODE, CkTrials, Ran, outcome_of, why_it_failed
+from .explorer import ACCURACY_MODE, CkTrials, Ran, why_it_failed
 
 NODE_TIMEOUT_S = 3600.0  # one `ck benchmark` on a node (installs included)
 LOG_CHARS = 200_000  # the end of a node's output kept in the trial's log
@@ -200,7 +200,7 @@ class RayTrials:
         ran = [self._record(run, node, number, accuracy=k > 0) for k, run in enumerate(node.runs)]
         accuracy = ran[1] if len(ran) > 1 else \
             ((None, "not run: the performance run recorded nothing") if self.head.runs_accuracy(stack) else None)
-        return outcome_of(ran[0], accuracy, time.monotonic() - t0, node.where)
+        return self.head.settle(ran[0], accuracy, time.monotonic() - t0, node.where)
 
     def _record(self, run: NodeRun, node: NodeTrial, number: int, accuracy: bool) -> Ran:
         """The node's log kept at the head, then its point recorded into the exploration's entry."""
