@@ -121,6 +121,7 @@ def test_a_point_recorded_but_not_told_to_the_study_is_adopted_on_resume_never_m
     proc.wait(timeout=60)
     killed_with = points(entry)
     assert len(killed_with) == 1 and not (read_log(entry) or {}).get("trials")
+    assert (entry / ".cm" / "explore-lock.json").exists()  # the killed search's lock, taken over by the resume
     done = world.ck(*explore("untold", "four.json", "--trials=3", "--resume"))
     resumed = done.stdout
     assert "resuming: trial 1 (" in resumed and "not measured again" in resumed, done.stderr
@@ -129,6 +130,7 @@ def test_a_point_recorded_but_not_told_to_the_study_is_adopted_on_resume_never_m
     assert [t["number"] for t in trials] == [1, 2, 3] and all(t["status"] == "measured" for t in trials)
     assert trials[0]["point"].endswith(next(iter(killed_with)))
     assert sorted(trial_points(entry)) == sorted(points(entry)) and len(points(entry)) == 3
+    assert not (entry / ".cm" / "explore-lock.json").exists()
 
 
 def test_a_failed_trial_hands_nothing_to_the_next_trials_point(world):

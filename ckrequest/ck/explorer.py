@@ -176,6 +176,7 @@ class CkTrials:
 
 Ran = tuple[ResultPoint | None, str]  # a recorded point, or why there is none
 MODE_VAR = next(iter(ACCURACY_MODE))
+NODE_PLATFORM = "node_platform"  # the point's meta key naming the platform of the Ray node it ran on
 
 
 def point_times(entry: Path) -> dict[str, float]:
@@ -190,18 +191,23 @@ def point_times(entry: Path) -> dict[str, float]:
 
 
 def point_choices(entry: Path, uid: str) -> dict | None:
-    """What a point ran (CK's choices: program, run variables), or None when CK did not finish writing it."""
+    """What a point ran (CK's choices: program, run variables; and the platform of the node it ran on), or None
+    when CK did not finish writing it."""
     if not (entry / f"ckp-{uid}.features_flat.json").is_file():  # the last of a point's files CK writes
         return None
     described = read_json(entry / f"ckp-{uid}.features.json")
     choices = described.get("choices") if isinstance(described, dict) else None
-    return choices if isinstance(choices, dict) else None
+    if not isinstance(choices, dict):
+        return None
+    meta = (described.get("features") or {}).get("meta") or {}
+    return {**choices, NODE_PLATFORM: str(meta.get(NODE_PLATFORM, "")) if isinstance(meta, dict) else ""}
 
 
 def runs(choices: dict, stack: Stack) -> bool:
-    """Did a point with these choices run ``stack`` (its program and run variables)?"""
+    """Did a point with these choices run ``stack`` (its program, run variables and platform)?"""
     env = choices.get("env") if isinstance(choices.get("env"), dict) else {}
-    return choices.get("data_uoa") == stack.program and all(str(env.get(k)) == v for k, v in stack.env)
+    return choices.get("data_uoa") == stack.program and all(str(env.get(k)) == v for k, v in stack.env) \
+        and choices.get(NODE_PLATFORM, "") == stack.platform
 
 
 def remove_points(entry: Path, uids: Sequence[str]) -> None:

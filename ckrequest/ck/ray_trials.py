@@ -36,7 +36,7 @@ from ..explore.search import TrialOutcome
 from ..explore.space import Stack
 from ..farm.cluster import Connection, NodeLost, assigned_platform
 from . import kernel
-from .explorer import ACCURACY_MODE, CkTrials, Ran, why_it_failed
+from .explorer import ACCURACY_MODE, NODE_PLATFORM, CkTrials, Ran, why_it_failed
 
 NODE_TIMEOUT_S = 3600.0  # one `ck benchmark` on a node (installs included)
 LOG_CHARS = 200_000  # the end of a node's output kept in the trial's log
@@ -132,7 +132,7 @@ def point_for_head(files: dict[str, bytes], node: NodeTrial) -> tuple[str, dict[
                        for run in _json(files, name).get("characteristics_list", [])]
     entry = _json(files, ".cm/meta.json")
     features = dict(described.get("features", {}))
-    features["meta"] = {**features.get("meta", {}), "node_platform": node.platform}
+    features["meta"] = {**features.get("meta", {}), NODE_PLATFORM: node.platform}
     pipeline = _json(files, "pipeline.json")
     point = {"meta": entry.get("meta", {}), "tags": entry.get("tags", []), "features": features,
              "choices": described.get("choices", {}), "choices_order": described.get("choices_order", []),
