@@ -21,13 +21,14 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..errors import ERROR_PREFIX
-from ..explore.search import TrialOutcome
+from ..explore.search import TrialOutcome, TrialRecord
 from ..explore.space import Stack
 from ..models.model_info import SYNTHETIC
-from ..results.entry import POINT_SUFFIX, read_json
+from ..reproduce.check import repair_points_count
+from ..results.entry import POINT_SUFFIX, RecordedEntry, read_json
 from ..results.reader import ResultPoint, point_from_flat, read_entry_info
 from ..results.schema import ACCURACY_RUN_KEYS
 from ..run.config import RunConfig
@@ -118,13 +119,14 @@ class CkTrials:
         with recording.trials_in_this_process(), output_to(log), without_ck_pauses():
             try:
                 result = kernel.benchmark(request)
-            except Exception as err:  # a bug in CK or in us: this trial is lost, never the search
+                points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []
+                point = self.read_point(points[-1]) if points else None
+            except Exception as err:  # a bug in CK or in us, or a bad point: this trial is lost, never the search
                 traceback.print_exc()
                 return None, f"{type(err).__name__}: {err} (log: {log})"
-        points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []
-        if not points:
+        if point is None:
             return None, f"{why_it_failed(_read_log(log), str(result.get('error', '')))} (log: {log})"
-        return self.read_point(points[-1]), ""
+        return point, ""
 
     def read_point(self, uid: str) -> ResultPoint:
         """A point of the entry, as the boards read it."""
@@ -143,10 +145,82 @@ class CkTrials:
         performance = self._run(self.request(stack), self.log_path(number))
         scored = self._run(self.request(stack, ACCURACY_MODE, repetitions=1), self.log_path(number, True)) \
             if performance[0] is not None and self.runs_accuracy(stack) else None
-        return outcome_of(performance, scored, time.monotonic() - t0)
+        return self.settle(performance, scored, time.monotonic() - t0)
+
+    def settle(self, performance: Ran, accuracy: Ran | None, seconds: float, node: str = "") -> TrialOutcome:
+        """The trial's outcome (``outcome_of``); a half-measured trial (its accuracy run failed) leaves no point."""
+        outcome = outcome_of(performance, accuracy, seconds, node)
+        if outcome.skipped and performance[0] is not None:
+            remove_points(self.entry, [performance[0].point])
+        return outcome
+
+    def adopt(self, stack: Stack, number: int, since: float, told: Sequence[TrialRecord]) -> TrialOutcome | None:
+        """Trial ``number`` of ``stack``, started at ``since`` and killed before the search was told its outcome:
+        the outcome of the points it recorded, or None (run it again) after removing what it left half-done."""
+        claimed = {p.rsplit(":", 1)[-1] for r in told for p in r.point.split()}
+        left = [uid for uid, when in point_times(self.entry).items() if uid not in claimed and when >= since - 1.0]
+        whole = {uid: choices for uid in left if (choices := point_choices(self.entry, uid)) is not None}
+        mine = [uid for uid, choices in whole.items() if runs(choices, stack)]
+        performance = [uid for uid in mine if whole[uid].get("env", {}).get(MODE_VAR) != "accuracy"]
+        scored = [uid for uid in mine if whole[uid].get("env", {}).get(MODE_VAR) == "accuracy"]
+        half_done = [uid for uid in left if uid not in whole]  # a kill while CK wrote it
+        if not performance or (self.runs_accuracy(stack) and not scored):
+            remove_points(self.entry, half_done + mine)
+            return None
+        remove_points(self.entry, half_done)
+        try:
+            accuracy = (self.read_point(scored[-1]), "") if self.runs_accuracy(stack) else None
+            return outcome_of((self.read_point(performance[-1]), ""), accuracy, 0.0)
+        except Exception:  # an unreadable point: run the trial again
+            remove_points(self.entry, mine)
+            return None
 
 
 Ran = tuple[ResultPoint | None, str]  # a recorded point, or why there is none
+MODE_VAR = next(iter(ACCURACY_MODE))
+NODE_PLATFORM = "node_platform"  # the point's meta key naming the platform of the Ray node it ran on
+
+
+def point_times(entry: Path) -> dict[str, float]:
+    """Each point of ``entry`` (UID) and when CK began writing it (its flat file, the first CK writes)."""
+    times = {}
+    for path in entry.glob(f"ckp-*{POINT_SUFFIX}"):
+        try:
+            times[path.name[len("ckp-"):-len(POINT_SUFFIX)]] = path.stat().st_mtime
+        except FileNotFoundError:
+            pass
+    return times
+
+
+def point_choices(entry: Path, uid: str) -> dict | None:
+    """What a point ran (CK's choices: program, run variables; and the platform of the node it ran on), or None
+    when CK did not finish writing it."""
+    if not (entry / f"ckp-{uid}.features_flat.json").is_file():  # the last of a point's files CK writes
+        return None
+    described = read_json(entry / f"ckp-{uid}.features.json")
+    choices = described.get("choices") if isinstance(described, dict) else None
+    if not isinstance(choices, dict):
+        return None
+    meta = (described.get("features") or {}).get("meta") or {}
+    return {**choices, NODE_PLATFORM: str(meta.get(NODE_PLATFORM, "")) if isinstance(meta, dict) else ""}
+
+
+def runs(choices: dict, stack: Stack) -> bool:
+    """Did a point with these choices run ``stack`` (its program, run variables and platform)?"""
+    env = choices.get("env") if isinstance(choices.get("env"), dict) else {}
+    return choices.get("data_uoa") == stack.program and all(str(env.get(k)) == v for k, v in stack.env) \
+        and choices.get(NODE_PLATFORM, "") == stack.platform
+
+
+def remove_points(entry: Path, uids: Sequence[str]) -> None:
+    """Points taken out of ``entry``: the flat file first (the point is gone for every reader), then the rest
+    of its files; the entry's meta counts what is left."""
+    for uid in uids:
+        (entry / f"ckp-{uid}{POINT_SUFFIX}").unlink(missing_ok=True)
+        for path in entry.glob(f"ckp-{uid}.*"):
+            path.unlink(missing_ok=True)
+    if uids:
+        repair_points_count(RecordedEntry(entry, entry.name))
 
 
 def outcome_of(performance: Ran, accuracy: Ran | None, seconds: float, node: str = "") -> TrialOutcome:

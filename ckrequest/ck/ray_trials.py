@@ -37,7 +37,7 @@ from ..farm.cluster import Connection, NodeLost, assigned_platform
 from ..farm.reaper import kill_sessions
 from ..results.entry import META_FILE, PIPELINE_FILE, POINT_FILE
 from . import kernel
-from .explorer import ACCURACY_MODE, CkTrials, Ran, outcome_of, why_it_failed
+from .explorer import ACCURACY_MODE, NODE_PLATFORM, CkTrials, Ran, why_it_failed
 
 NODE_TIMEOUT_S = 3600.0  # one `ck benchmark` on a node (installs included)
 LOG_CHARS = 200_000  # the end of a node's output kept in the trial's log
@@ -145,7 +145,7 @@ def point_for_head(files: dict[str, bytes], node: NodeTrial) -> tuple[str, dict[
                        for run in _json(files, name).get("characteristics_list", [])]
     entry = _json(files, str(META_FILE))
     features = dict(described.get("features", {}))
-    features["meta"] = {**features.get("meta", {}), "node_platform": node.platform}
+    features["meta"] = {**features.get("meta", {}), NODE_PLATFORM: node.platform}
     pipeline = _json(files, PIPELINE_FILE)
     point = {"meta": entry.get("meta", {}), "tags": entry.get("tags", []), "features": features,
              "choices": described.get("choices", {}), "choices_order": described.get("choices_order", []),
@@ -213,7 +213,7 @@ class RayTrials:
         ran = [self._record(run, node, number, accuracy=k > 0) for k, run in enumerate(node.runs)]
         accuracy = ran[1] if len(ran) > 1 else \
             ((None, "not run: the performance run recorded nothing") if self.head.runs_accuracy(stack) else None)
-        return outcome_of(ran[0], accuracy, time.monotonic() - t0, node.where)
+        return self.head.settle(ran[0], accuracy, time.monotonic() - t0, node.where)
 
     def _record(self, run: NodeRun, node: NodeTrial, number: int, accuracy: bool) -> Ran:
         """The node's log kept at the head, then its point recorded into the exploration's entry."""

@@ -124,7 +124,10 @@ def searching() -> bool:
 
 @contextmanager
 def trials_in_this_process() -> Iterator[None]:
-    """While an exploration runs its trials in this `ck` process, a failed run fails the trial, not the process."""
+    """While an exploration runs its trials in this `ck` process, a failed run fails the trial, not the process;
+    each trial starts with nothing of an earlier one (a run it left unrecorded is not this trial's)."""
+    forget_runs()
+    _measured.clear()
     _search["active"] = True
     try:
         yield

@@ -1,14 +1,16 @@
 """The exploration log an experiment entry keeps beside its points (``explore.json``): the space, the
 settings, every trial in order (its stack, what it measured or why it was skipped, its point), and
 the frontier as it grew with its hypervolume after each trial (normalised once, by every trial
-measured, so the curve is comparable along the search). The dashboard draws it; ``--resume`` does
-not need it (Optuna's journal is the search's own memory), a reader of the entry does."""
+measured, so the curve is comparable along the search). The dashboard draws it; ``--resume`` reads
+the space and objectives from it (their fingerprints say whether a resume asks for the same search);
+Optuna's journal is the search's own memory of its trials."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
 
@@ -43,10 +45,27 @@ def growth(records: Sequence[TrialRecord], exploration: Exploration) -> list[Gro
     return steps
 
 
+NOT_THE_SEARCH = ("description", "objectives")  # a space's fields that do not change its stacks (objectives: their own)
+
+
+def fingerprint(space: Mapping[str, Any], objectives: Sequence[str]) -> dict[str, str]:
+    """What a search is: the digest of its space's stacks (the space file's fields that choose them) and of
+    its objectives, in order (they are the study's directions)."""
+    stacks = {k: v for k, v in space.items() if k not in NOT_THE_SEARCH}
+    return {"space": hashlib.sha256(orjson.dumps(stacks, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16],
+            "objectives": hashlib.sha256(",".join(objectives).encode()).hexdigest()[:16]}
+
+
+def recorded_fingerprint(data: Mapping[str, Any]) -> dict[str, str]:
+    """The fingerprint explore.json records (computed from its space and objectives when it predates them)."""
+    return data.get("fingerprint") or fingerprint(data.get("space", {}), data.get("objectives", []))
+
+
 def log_json(exploration: Exploration, records: Sequence[TrialRecord]) -> dict[str, Any]:
+    objectives = [str(o) for o in exploration.objectives]
     return {"version": 1, "name": exploration.name, "space": dict(exploration.space.source),
             "space_name": exploration.space.name, "strategy": exploration.strategy, "seed": exploration.seed,
-            "objectives": [str(o) for o in exploration.objectives],
+            "fingerprint": fingerprint(exploration.space.source, objectives), "objectives": objectives,
             "constraints": [str(c) for c in exploration.constraints], "space_size": exploration.space.size,
             "trials": [r.as_json() for r in records],
             "growth": [{"trial": g.trial, "frontier": list(g.frontier), "hypervolume": round(g.hypervolume, 6)}

@@ -41,6 +41,9 @@ class TrialOutcome:
 
 
 RunTrial = Callable[[Stack, int], TrialOutcome]
+# a killed trial's stack, number, start (time.time()) and the trials told: the outcome it recorded, or None
+Adopt = Callable[[Stack, int, float, Sequence["TrialRecord"]], "TrialOutcome | None"]
+STARTED = "started"  # a trial's user attribute, set before it runs: its number, stack and start
 
 
 class TrialPool(Protocol):
@@ -92,6 +95,12 @@ class TrialRecord:
                 "status": self.status, "reason": self.reason,
                 "values": dict(self.values), "point": self.point, "seconds": round(self.seconds, 3),
                 "measured_s": round(self.measured_s, 3), **({"node": self.node} if self.node else {})}
+
+
+def stored_record(data: Mapping[str, Any]) -> TrialRecord:
+    """A trial as ``TrialRecord.as_json`` stored it (its stack as it ran, whatever the space is now)."""
+    return TrialRecord(data["number"], Stack.from_json(data["stack"]), data["status"], data["reason"], data["values"],
+                       data["point"], data["seconds"], data["measured_s"], data.get("node", ""))
 
 
 @dataclass(frozen=True)
@@ -215,35 +224,55 @@ class Exploration:
         return {name: ordered[name].index(value) if ordered[name] else value  # type: ignore[union-attr]
                 for name, value in choice.items()}
 
-    def _resumed(self, study: Any) -> list[TrialRecord]:
-        """The trials of an earlier run of this search; one left running (killed) is failed and asked again."""
+    def _resumed(self, study: Any, adopt: Adopt | None) -> list[TrialRecord]:
+        """The trials of an earlier run of this search, each with the stack it ran as stored; one left running
+        (killed) whose point was recorded is adopted, else failed and its stack asked for again."""
         from optuna.trial import TrialState
 
-        records = []
-        for trial in study.get_trials(deepcopy=False):
-            if trial.state == TrialState.RUNNING:  # killed: failed, and its stack asked for first
-                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-                if set(trial.params) == set(self.space.dimensions):  # (killed while choosing: asked anew)
-                    study.enqueue_trial(dict(trial.params), skip_if_exists=False)
+        trials = study.get_trials(deepcopy=False)
+        records = sorted((stored_record(t.user_attrs["record"]) for t in trials if "record" in t.user_attrs),
+                         key=lambda r: r.number)
+        for trial in trials:
+            if trial.state != TrialState.RUNNING:
                 continue
-            if "record" in trial.user_attrs:
-                data = trial.user_attrs["record"]
-                records.append(TrialRecord(data["number"], self.space.stack(self._choice(trial.params)), data["status"],
-                                           data["reason"], data["values"], data["point"], data["seconds"],
-                                           data["measured_s"], data.get("node", "")))
+            adopted = self._adopted(study, trial, records, adopt)
+            if adopted is not None:
+                records.append(adopted)
+                continue
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # killed: failed, asked first
+            if set(trial.params) == set(self.space.dimensions):  # (killed while choosing: asked anew)
+                study.enqueue_trial(dict(trial.params), skip_if_exists=False)
         return sorted(records, key=lambda r: r.number)
+
+    def _adopted(self, study: Any, trial: Any, told: list[TrialRecord], adopt: Adopt | None) -> TrialRecord | None:
+        """A killed trial whose point was recorded before the study was told: told now, from that point."""
+        import optuna
+        from optuna.trial import TrialState
+
+        started = trial.user_attrs.get(STARTED)
+        if adopt is None or not isinstance(started, dict):
+            return None
+        stack = Stack.from_json(started["stack"])
+        outcome = adopt(stack, int(started["number"]), float(started["at"]), told)
+        if outcome is None:
+            return None
+        record = self._record(stack, int(started["number"]), outcome)
+        self._tell(study, optuna.trial.Trial(study, trial._trial_id), record, TrialState)
+        return record
 
     def run(self, trials_at: RunTrial | TrialPool, trials: int | None, seconds: float | None, resume: bool = False,
             on_trial: Callable[[Progress], None] = lambda progress: None,
-            until: Callable[[list[TrialRecord]], bool] = lambda records: False) -> list[TrialRecord]:
+            until: Callable[[list[TrialRecord]], bool] = lambda records: False,
+            adopt: Adopt | None = None) -> list[TrialRecord]:
         """Run stacks until the search holds ``trials`` trials (those of a resumed run count), ``seconds``
         passed in this run, ``until(records)`` says so, or every stack of the space was tried. ``trials_at``
-        runs them: a function (one at a time, here) or a pool running ``width`` at a time (a cluster)."""
+        runs them: a function (one at a time, here) or a pool running ``width`` at a time (a cluster).
+        ``adopt`` finds the outcome a trial killed before it was told had recorded (resume)."""
         from optuna.trial import TrialState
 
         pool = trials_at if hasattr(trials_at, "submit") else SerialPool(trials_at)  # type: ignore[arg-type]
         study = self._study(resume)
-        self.records = self._resumed(study) if resume else []
+        self.records = self._resumed(study, adopt) if resume else []
         measured: dict[Stack, TrialRecord] = {r.stack: r for r in self.records}
         running: dict[int, tuple[Any, Stack]] = {}  # trial number -> Optuna's trial, the stack it runs
         next_number = max((r.number for r in self.records), default=0) + 1
@@ -275,6 +304,7 @@ class Exploration:
                     continue
                 repeats = 0
                 running[next_number] = (trial, stack)
+                trial.set_user_attr(STARTED, {"number": next_number, "stack": stack.as_json(), "at": time.time()})
                 pool.submit(stack, next_number)
                 next_number += 1
             if not running:

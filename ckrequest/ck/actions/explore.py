@@ -8,6 +8,9 @@ and the search goes on. Prints each trial with the frontier's size and hypervolu
 Named spaces are CK entries (`ck list request.space`); a space of your own is a JSON file.
 With --ray, trials run on the nodes of a Ray cluster, one per node at a time, each on a node of its
 stack's platform (the space's ``platforms``), and come back to be recorded here (ck/ray_trials.py).
+One search at a time per entry (ck/search_lock.py). --resume continues the recorded search: its space
+and objectives (given again, they must be the same), each trial's stack as it ran, and the point of a
+trial killed before the search was told of it.
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ...errors import RequestError
-from ...explore.log import STUDY_FILE, read_log, write_log
+from ...explore.log import STUDY_FILE, fingerprint, read_log, recorded_fingerprint, write_log
 from ...explore.report import frontier_table, progress_line
-from ...explore.search import STRATEGIES, Exploration, Progress, TrialRecord, default_strategy
-from ...explore.space import Objective, Space, load_space_file, parse_objective, space_from_json
+from ...explore.search import (
+    STRATEGIES,
+    Exploration,
+    Progress,
+    TrialOutcome,
+    TrialRecord,
+    default_strategy,
+    stored_record,
+)
+from ...explore.space import Objective, Space, Stack, load_space_file, parse_objective, space_from_json
 from .. import flags as ck_flags
-from .. import kernel
+from .. import kernel, search_lock
 from ..explorer import CkTrials
 from ..ray_trials import RayTrials, cluster_width, describe_cluster
 
@@ -46,7 +57,7 @@ def resolve_space(name: str) -> Space:
 
 @dataclass(frozen=True)
 class ExploreRequest:
-    space: Space
+    space: Space | None  # None: the recorded one (--resume)
     record_uoa: str
     record_repo: str = "local"
     objectives: tuple[Objective, ...] = ()  # () = the space's
@@ -59,7 +70,9 @@ class ExploreRequest:
 
 
 def from_ck(i: dict[str, Any], command: str = "ck explore request.asplos18") -> ExploreRequest:
-    space = resolve_space(ck_flags.required(i, "space", command))
+    resume = ck_flags.flag(i, "resume")
+    space = resolve_space(ck_flags.required(i, "space", command)) if not resume or ck_flags.text(i, "space") \
+        else None
     return ExploreRequest(
         space=space, record_uoa=ck_flags.required(i, "record_uoa", command),
         record_repo=ck_flags.text(i, "record_repo", "local"),
@@ -97,8 +110,37 @@ def explore(request: ExploreRequest) -> tuple[list[TrialRecord], Path]:
         return _explore(request, context)
 
 
+def recorded_search(request: ExploreRequest, earlier: dict[str, Any] | None) -> tuple[Space, tuple[Objective, ...]]:
+    """The space and objectives a search continues: a resumed one's as recorded (given again, the same)."""
+    if earlier is None or not isinstance(earlier.get("space"), dict):
+        if request.space is None:
+            raise RequestError(f"exploration {request.record_uoa}", "records no space (its explore.json is missing)",
+                               "resume it with --space=<the space it searched>")
+        return request.space, request.objectives or request.space.objectives
+    recorded = recorded_fingerprint(earlier)
+    space = request.space or space_from_json(earlier["space"], str(earlier.get("space_name", request.record_uoa)))
+    if fingerprint(space.source, [])["space"] != recorded["space"]:
+        raise RequestError(f"--space={space.name}", f"is not the space exploration {request.record_uoa} searched "
+                           f"({earlier.get('space_name', '')}, fingerprint {recorded['space']})",
+                           "resume without --space (the recorded one), or search it into another --record_uoa")
+    objectives = tuple(parse_objective(o) for o in earlier.get("objectives", [])) or space.objectives
+    if request.objectives and fingerprint({}, [str(o) for o in request.objectives]) != \
+            fingerprint({}, [str(o) for o in objectives]):
+        raise RequestError(f"--objectives={','.join(map(str, request.objectives))}",
+                           f"are not the objectives exploration {request.record_uoa} searched "
+                           f"({', '.join(map(str, objectives))})",
+                           "resume without --objectives, or search them into another --record_uoa")
+    return space, objectives
+
+
 def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRecord], Path]:
-    space, connection = request.space, None
+    location = _resumed_entry(request) if request.resume else \
+        kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
+    context.enter_context(search_lock.searching(location.path, request.record_uoa))
+    earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
+    space, objectives = recorded_search(request, earlier) if request.resume else \
+        (request.space, request.objectives or request.space.objectives)  # type: ignore[union-attr]
+    connection = None
     if space.platforms and not request.ray:
         raise RequestError(f"space {space.name}", f"lists platforms ({', '.join(space.platforms)}): its trials "
                            "run on the nodes of a Ray cluster", "pass --ray=<head ip>:<port> or --ray=auto")
@@ -107,11 +149,6 @@ def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRec
 
         connection = context.enter_context(connect(request.ray))
         space = on_cluster(space, connection)
-    location = _resumed_entry(request) if request.resume else \
-        kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
-    earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
-    objectives = request.objectives or tuple(parse_objective(o) for o in (earlier or {}).get("objectives", [])) \
-        or space.objectives
     strategy = request.strategy or (earlier or {}).get("strategy") or default_strategy(space)
     seed = int((earlier or {}).get("seed", request.seed))
     trials = request.trials
@@ -130,15 +167,29 @@ def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRec
           (f"; constraints {'; '.join(map(str, space.constraints))}" if space.constraints else ""), flush=True)
     if connection is not None:
         print(describe_cluster(connection, space.platforms), flush=True)
+    if request.resume or not (location.path / STUDY_FILE).exists():  # (a second search is refused by the study)
+        write_log(location.path, exploration, list(exploration.records) or _told(earlier))  # the search, recorded
 
     def on_trial(progress: Progress) -> None:
         write_log(location.path, exploration, exploration.records)  # on disk before it is said
         print(progress_line(progress, objectives), flush=True)
 
-    records = exploration.run(trials_at, trials, request.seconds, resume=request.resume, on_trial=on_trial)
+    def adopt(stack: Stack, number: int, since: float, told: Sequence[TrialRecord]) -> TrialOutcome | None:
+        outcome = runner.adopt(stack, number, since, told)
+        if outcome is not None:
+            print(f"resuming: trial {number} ({stack.describe()}) was recorded before the search was stopped: "
+                  f"its point {outcome.point or '(skipped)'} is kept, not measured again", flush=True)
+        return outcome
+
+    records = exploration.run(trials_at, trials, request.seconds, resume=request.resume, on_trial=on_trial,
+                              adopt=adopt)
     write_log(location.path, exploration, records)
     print(frontier_table(records, objectives), flush=True)
     return records, location.path
+
+
+def _told(earlier: dict[str, Any] | None) -> list[TrialRecord]:
+    return [stored_record(t) for t in (earlier or {}).get("trials", [])]
 
 
 def run(i: dict[str, Any]) -> int:
