@@ -32,30 +32,9 @@ from ..results.entry import POINT_SUFFIX, RecordedEntry, read_json
 from ..results.reader import ResultPoint, point_from_flat, read_entry_info
 from ..results.schema import ACCURACY_RUN_KEYS
 from ..run.config import RunConfig
-from . import kernel, recording
+from . import kernel, pauses, recording
 
 LOG_FOLDER = "explore-logs"
-
-
-CK_MODULES = f"{os.sep}ck{os.sep}repo{os.sep}module{os.sep}"
-
-
-@contextmanager
-def without_ck_pauses() -> Iterator[None]:
-    """CK's pipeline pauses for a human to read its progress (0.5 s per pipeline iteration, 0.5 s before
-    running the program, ``sleep`` s after showing the choices); a trial has no one to read it. Sleeps
-    called from CK's own modules are skipped while this is active; any other sleep is left alone."""
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        if CK_MODULES not in sys._getframe(1).f_code.co_filename:
-            real_sleep(seconds)
-
-    time.sleep = sleep
-    try:
-        yield
-    finally:
-        time.sleep = real_sleep
 
 
 @contextmanager
@@ -116,7 +95,7 @@ class CkTrials:
                 "record_repo": self.record_repo, "quiet": "yes", "sleep": "0", "out": "con"}
 
     def _run(self, request: dict, log: Path) -> tuple[ResultPoint | None, str]:
-        with recording.trials_in_this_process(), output_to(log), without_ck_pauses():
+        with recording.trials_in_this_process(), output_to(log), pauses.skipped():
             try:
                 result = kernel.benchmark(request)
                 points = result.get("recorded_info", {}).get("points", []) if result.get("return") == 0 else []

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from . import flags as ck_flags
 
@@ -52,3 +53,15 @@ def skip_in_this_process() -> None:
     if getattr(time.sleep, "skips_reader_pauses", False) or asked_for():
         return
     time.sleep = _skipping(time.sleep)
+
+
+@contextmanager
+def skipped() -> Iterator[None]:
+    """CK's pauses for a reader skipped while this is active, whatever the command line says (an explore
+    trial has no one to read it); any other sleep is left alone."""
+    real_sleep = time.sleep
+    time.sleep = _skipping(real_sleep)
+    try:
+        yield
+    finally:
+        time.sleep = real_sleep
