@@ -117,14 +117,14 @@ CK_PIPELINE = tuple(RunVariable(name, r"max|min|[0-9]+", "max, min or a frequenc
 BY_NAME = {v.name: v for v in (*RUN_VARIABLES.values(), *BACKEND_OPTIONS)}  # what a space or a run may set
 
 
-def declared(name: str, where: str, fix_prefix: str = "") -> RunVariable:
+def declared(name: str, where: str) -> RunVariable:
     """The declaration of ``name``: a run variable of every program or a documented backend option."""
     if name in BY_NAME:
         return BY_NAME[name]
     near = difflib.get_close_matches(name, BY_NAME, n=1)
-    hint = f"did you mean {near[0]}? " if near else ""
     raise RequestError(where, "is not a run variable of the programs nor a documented backend option",
-                       f"{hint}{fix_prefix}use one of: {', '.join(BY_NAME)}")
+                       f"did you mean {near[0]}?" if near else
+                       "use one of those README.md lists: CK_REQUEST_BATCH_SIZE, CK_REQUEST_THREADS, ...")
 
 
 def check_run_env(env: dict[str, object], where: str) -> None:

@@ -26,6 +26,7 @@ from .. import flags as ck_flags
 from .. import kernel
 from ..explorer import CkTrials
 from ..ray_trials import RayTrials, cluster_width, describe_cluster
+from ..space_check import check_resolvable
 
 SPACE_MODULE = "request.space"
 DEFAULT_TRIALS = 20  # a search strategy's budget when neither --trials nor --time is given
@@ -107,6 +108,7 @@ def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRec
 
         connection = context.enter_context(connect(request.ray))
         space = on_cluster(space, connection)
+    check_resolvable(space)  # every program, model and library before the entry or a trial
     location = _resumed_entry(request) if request.resume else \
         kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
     earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
