@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from ..backends.openvino import HINTS
 from ..errors import RequestError
@@ -127,9 +127,10 @@ def declared(name: str, where: str) -> RunVariable:
                        "use one of those README.md lists: CK_REQUEST_BATCH_SIZE, CK_REQUEST_THREADS, ...")
 
 
-def check_run_env(env: dict[str, object], where: str) -> None:
+def check_run_env(env: Mapping[str, object], where: str = "") -> None:
     """Every variable CK is about to write into a program's run script: declared, and a value it may have."""
     own = {v.name: v for v in CK_PIPELINE}
     for name, text in env.items():
-        variable = own.get(name) or declared(name, f"{where}: {name}")
-        variable.value(text, f"{where}: {name}={str(text)!r}")
+        at = f"{where}: run variable {name}" if where else f"run variable {name}"
+        variable = own.get(name) or declared(name, at)
+        variable.value(text, f"{at}={str(text)!r}")

@@ -1,0 +1,98 @@
+"""What a replay would run again, checked before it runs: a recorded entry is input from a stranger.
+
+``ck replay`` runs the pipeline of ``pipeline.json`` with the choices of the replayed point
+(``ckp-<uid>.features.json``: CK puts them over the pipeline's). Their run variables become
+``export NAME=value`` lines of a shell script, their tags and program name pick what CK resolves,
+and a run dependency's ``bat`` is sourced by that script. Each is checked against what it may be:
+run variables by their declarations (run/run_vars.py), tags and names by CK's own alphabet, a
+dependency's script by the one line CK writes (``. <env entry>/env.sh``), anything else by a plain
+value without shell metacharacters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import RequestError
+from ..run.run_vars import PATH, SAFE_TEXT, check_run_env
+
+CK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry's alias or UID
+TAGS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(?:,[A-Za-z0-9][A-Za-z0-9._+-]*)*")
+ENV_SCRIPT = re.compile(rf"(?:\. {PATH}/env\.sh\n?)*")  # how CK sources a resolved dependency's env
+
+
+def _plain(value: Any, where: str) -> None:
+    """Every string in ``value`` (a JSON value) is a plain value, no shell metacharacter."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _plain(key, where)
+            _plain(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            _plain(item, f"{where}[{k}]")
+    elif isinstance(value, str) and not SAFE_TEXT.fullmatch(value):
+        raise RequestError(f"{where} = {json.dumps(value)}",
+                           "is not a plain value (letters, digits, _ . , : / + = @ % -)",
+                           "replay only entries whose choices are plain values")
+
+
+def check_choices(choices: Any, where: str) -> None:
+    """A pipeline's or a point's ``choices``: the program, the run variables, CK's other choices."""
+    if not isinstance(choices, dict):
+        return
+    program = choices.get("data_uoa", "")
+    if program and not (isinstance(program, str) and CK_NAME.fullmatch(program)):
+        raise RequestError(f"{where}.data_uoa = {json.dumps(program)}", "is not a CK program name",
+                           "replay only entries of programs that exist: ck list program")
+    env = choices.get("env", {})
+    if not isinstance(env, dict):
+        raise RequestError(f"{where}.env", "is not an object of run variables", "record the entry again")
+    check_run_env(env, f"{where}.env")
+    _plain({k: v for k, v in choices.items() if k != "env"}, where)
+
+
+def check_pipeline(pipeline: Mapping[str, Any], where: str) -> None:
+    """A recorded ``pipeline.json``: its choices, the tags it adds to dependencies, the dependencies."""
+    check_choices(pipeline.get("choices", {}), f"{where}: choices")
+    for key, value in pipeline.items():
+        if key.startswith("dep_add_tags.") and not (isinstance(value, str) and TAGS.fullmatch(value)):
+            raise RequestError(f"{where}: {key} = {json.dumps(value)}", "is not a list of CK tags",
+                               "replay only entries whose tags are CK tags (letters, digits, . _ + -)")
+    deps = pipeline.get("dependencies", {})
+    for name, dep in (deps.items() if isinstance(deps, dict) else ()):
+        if not isinstance(dep, dict):
+            continue
+        tags = dep.get("tags", "")
+        if tags and not (isinstance(tags, str) and TAGS.fullmatch(tags)):
+            raise RequestError(f"{where}: dependencies.{name}.tags = {json.dumps(tags)}", "is not a list of CK tags",
+                               "replay only entries whose tags are CK tags (letters, digits, . _ + -)")
+        script = dep.get("bat", "")
+        if script and not (isinstance(script, str) and ENV_SCRIPT.fullmatch(script)):
+            raise RequestError(f"{where}: dependencies.{name}.bat = {json.dumps(script)}",
+                               "is not CK's line sourcing an env entry", "make the entry portable first: "
+                               "ck check request.asplos18 --experiment=<entry> --fix")
+        for key in ("uoa", "package_uoa"):
+            value = dep.get(key, "")
+            if value and not (isinstance(value, str) and CK_NAME.fullmatch(value)):
+                raise RequestError(f"{where}: dependencies.{name}.{key} = {json.dumps(value)}",
+                                   "is not a CK entry name", "record the entry again")
+
+
+def check_entry(entry: Path, name: str, point: str = "") -> None:
+    """Everything a replay of ``entry`` (one point, or every point) would run, before it runs."""
+    pipeline_file = entry / "pipeline.json"
+    if pipeline_file.is_file():
+        check_pipeline(_load(pipeline_file), f"experiment:{name} pipeline.json")
+    for features in sorted(entry.glob(f"ckp-{point or '*'}.features.json")):
+        check_choices(_load(features).get("choices", {}), f"experiment:{name} {features.name}: choices")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise RequestError(str(path), f"is not readable JSON ({err})", "record the entry again") from None
+    return data if isinstance(data, dict) else {}
