@@ -56,16 +56,15 @@ def test_a_variable_the_programs_do_not_declare_or_a_value_they_cannot_parse_is_
     assert not entry_exists(ck_world, name)
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"programs": ["request-onnxruntime-classification", "request-nosuch-classification"]},
+@pytest.mark.parametrize("name, change, words", [
+    ("unknown-program", {"programs": ["request-onnxruntime-classification", "request-nosuch-classification"]},
      "field programs: 'request-nosuch-classification' is not a program"),
-    ({"models": [MODEL, ["nosuchnet", "synthetic"]]},
+    ("unknown-model", {"models": [MODEL, ["nosuchnet", "synthetic"]]},
      "field models: request-onnxruntime-classification finds no model tagged nosuchnet,synthetic"),
-    ({"programs": ["request-tflite-classification"], "libraries": [[], ["v9.9.9"]]},
+    ("unknown-library", {"programs": ["request-tflite-classification"], "libraries": [[], ["v9.9.9"]]},
      "field libraries: request-tflite-classification finds no lib tagged v9.9.9"),
 ])
-def test_what_ck_cannot_resolve_is_refused_before_any_trial(ck_world, change, words):
-    name = "unresolved-" + next(iter(change))
+def test_what_ck_cannot_resolve_is_refused_before_any_trial(ck_world, name, change, words):
     status, errors = explore(ck_world, name, {**SPACE, **change, "env": SMALL})
     assert status != 0 and len(errors) == 1 and words in errors[0]
     assert not entry_exists(ck_world, name)
