@@ -4,11 +4,15 @@ install. Its run variables were checked when the space was read (explore/space.p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import RequestError
 from ..explore.space import Space
 from . import kernel
+from .package import LIB_VERSION_VAR
+
+VERSION_TAG = re.compile(r"v\d[\w.-]*")  # the tag a library's version gives its env entry (v2.2.0)
 
 
 def _dependency_tags(program: str, where: str) -> dict[str, str]:
@@ -48,6 +52,13 @@ def check_resolvable(space: Space) -> None:
                                    f"{stack.program} finds no {dep} tagged {tags} (no env entry nor package "
                                    f"has the tags {wanted})",
                                    f"list the packages there are: ck search package --tags={asked}"
-                                   if dep == "model" else
-                                   "install that version first, e.g. ck install package:lib-<name> "
-                                   "--env.CK_REQUEST_LIB_VERSION=<version> --quiet")
+                                   if dep == "model" else _install_hint(asked, tags))
+
+
+def _install_hint(asked: str, tags: str) -> str:
+    """How to install the library a space names by version (the package of its tags, with that version)."""
+    found = kernel.access({"action": "search_in_variations", "module_uoa": "misc", "query_module_uoa": "package",
+                           "tags": asked}).get("lst", [])
+    package = found[0].get("data_uoa", "lib-<name>") if found else "lib-<name>"
+    version = next((t[1:] for t in tags.split(",") if VERSION_TAG.fullmatch(t)), "<version>")
+    return f"install it first: ck install package:{package} --env.{LIB_VERSION_VAR}={version} --quiet"
