@@ -42,7 +42,8 @@ def test_the_readme_lists_every_declared_run_variable():
 
 
 @pytest.mark.parametrize("name, value", [("CK_REQUEST_BATCH_SIZE", "1$(touch F)"), ("CK_REQUEST_THREADS", "`id`"),
-                                         ("CK_REQUEST_USER_CONF", "/tmp/a b"), ("CK_REQUEST_OV_STREAMS", "2;id")])
+                                         ("CK_REQUEST_USER_CONF", "/tmp/a b"), ("CK_REQUEST_OV_STREAMS", "2;id"),
+                                         ("CK_REQUEST_USER_CONF", "\n/usr/bin/true"), ("CK_REQUEST_WARMUP", "1\nid")])
 def test_a_value_is_checked_against_what_it_may_be(name, value):
     from ckrequest.run.run_vars import check_run_env
 

@@ -53,7 +53,7 @@ class RunVariable:
         """The value the program runs with ("" for none: the program's default); a value it may not have is
         refused in one line naming ``where`` (default: the run variable) and the ``fix`` (default: a flag)."""
         where = where or f"run variable {self.name}={str(text)!r}"
-        stripped = str(text).strip()
+        stripped = str(text).strip(" ")  # CK quotes a value with spaces; a newline or tab would end its line
         if stripped == "":
             return ""
         if not re.fullmatch(self.may_be, stripped, re.IGNORECASE):
