@@ -19,9 +19,17 @@ from typing import Any, Mapping
 from ..errors import RequestError
 from ..run.run_vars import PATH, SAFE_TEXT, check_run_env
 
+# What CK records in a pipeline of our programs and a point's choices: CK's program pipeline takes more
+# (extra_run_cmd, extra_env, run_cmd_substitutes, ...) and writes them into the run script, so nothing else
+PIPELINE_KEYS = ("characteristics", "choices", "choices_desc", "dependencies", "features", "quiet", "repetitions",
+                 "state", "record", "record_uoa", "record_repo", "record_failed", "ready", "fail", "preset_deps")
+CHOICE_KEYS = ("cmd_key", "compile_type", "compiler_flags", "console", "cpu_freq", "data_uoa", "dataset_file",
+               "dataset_uoa", "device_id", "env", "gpu_freq", "host_os", "module_uoa", "no_state_check", "preset_deps",
+               "repeat", "repo_uoa", "target", "target_os", "target_os_bits")
 CK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry's alias or UID
 TAGS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(?:,[A-Za-z0-9][A-Za-z0-9._+-]*)*")
-ENV_SCRIPT = re.compile(rf"(?:\. {PATH}/env\.sh\n?)*")  # how CK sources a resolved dependency's env
+# how CK sources a resolved dependency's env
+ENV_SCRIPT = re.compile(rf"(?:\. {PATH}/env\.sh\n)*(?:\. {PATH}/env\.sh)?")
 
 
 def _plain(value: Any, where: str) -> None:
@@ -39,10 +47,19 @@ def _plain(value: Any, where: str) -> None:
                            "replay only entries whose choices are plain values")
 
 
+def _known(data: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(data) - set(keys))
+    if unknown:
+        raise RequestError(f"{where}.{unknown[0]}".replace(":.", ": "), "is not a key CK records for a program of "
+                           "ck-request (CK's pipeline would run with it)",
+                           "replay only entries recorded by ck benchmark of a request-* program")
+
+
 def check_choices(choices: Any, where: str) -> None:
     """A pipeline's or a point's ``choices``: the program, the run variables, CK's other choices."""
     if not isinstance(choices, dict):
         return
+    _known(choices, CHOICE_KEYS, where)
     program = choices.get("data_uoa", "")
     if program and not (isinstance(program, str) and CK_NAME.fullmatch(program)):
         raise RequestError(f"{where}.data_uoa = {json.dumps(program)}", "is not a CK program name",
@@ -56,7 +73,9 @@ def check_choices(choices: Any, where: str) -> None:
 
 def check_pipeline(pipeline: Mapping[str, Any], where: str) -> None:
     """A recorded ``pipeline.json``: its choices, the tags it adds to dependencies, the dependencies."""
+    _known({k: v for k, v in pipeline.items() if not k.startswith("dep_add_tags.")}, PIPELINE_KEYS, f"{where}:")
     check_choices(pipeline.get("choices", {}), f"{where}: choices")
+    _plain({k: pipeline[k] for k in ("state", "features", "repetitions", "quiet") if k in pipeline}, f"{where}:")
     for key, value in pipeline.items():
         if key.startswith("dep_add_tags.") and not (isinstance(value, str) and TAGS.fullmatch(value)):
             raise RequestError(f"{where}: {key} = {json.dumps(value)}", "is not a list of CK tags",
