@@ -82,35 +82,58 @@ def test_a_hand_typed_benchmark_with_a_hostile_value_stops_before_the_run_script
     assert not entry_exists(ck_world, "typed-hostile")
 
 
-@pytest.fixture(scope="module")
-def tampered(ck_world) -> Path:
-    """A point recorded here, then edited as a stranger would: its choices carry `$(touch <marker>)`."""
-    ck_world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
-                f"--dep_add_tags.model={','.join(MODEL)}", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
-                "--env.CK_REQUEST_MIN_QUERIES=10", "--record", "--record_uoa=tampered")
-    entry = Path(json.loads(ck_world.ck("load", "experiment:tampered", "--out=json").stdout)["path"])
-    marker = ck_world.root / "tampered-F"
+def tamper_env(entry: Path, marker: Path) -> str:
+    """The run variables of the pipeline and of the point carry a command (CK runs the point's over the pipeline's)."""
     for path in (entry / "pipeline.json", *entry.glob("ckp-*.features.json")):
         data = json.loads(path.read_text())
         data["choices"]["env"]["CK_REQUEST_BATCH_SIZE"] = f"1$(touch {marker})"
         path.write_text(json.dumps(data))
-    return marker
+    return "pipeline.json: choices.env: run variable CK_REQUEST_BATCH_SIZE='1$(touch"
 
 
-def test_a_replay_of_a_tampered_entry_runs_nothing_and_is_refused_in_one_line(ck_world, tampered):
-    proc = ck_world.ck("replay", "experiment:tampered", "--quiet", "--record_uoa=tampered-replayed", check=False)
-    assert not tampered.exists()
+def tamper_command(entry: Path, marker: Path) -> str:
+    """A key CK's pipeline appends to the program's command line."""
+    data = json.loads((entry / "pipeline.json").read_text())
+    data["extra_run_cmd"] = f"&& touch {marker}"
+    (entry / "pipeline.json").write_text(json.dumps(data))
+    return "pipeline.json: extra_run_cmd: is not a key CK records for a program of ck-request"
+
+
+TAMPERINGS = {"tampered-env": tamper_env, "tampered-command": tamper_command}
+
+
+@pytest.fixture(scope="module")
+def tampered(ck_world) -> dict[str, tuple[Path, str]]:
+    """Points recorded here, then edited as a stranger would: entry -> (the file its command creates, the words
+    of the refusal)."""
+    out = {}
+    for name, tamper in TAMPERINGS.items():
+        ck_world.ck("benchmark", "program:request-onnxruntime-classification", "--quiet",
+                    f"--dep_add_tags.model={','.join(MODEL)}", "--env.CK_REQUEST_MIN_DURATION_S=0.1",
+                    "--env.CK_REQUEST_MIN_QUERIES=10", "--record", f"--record_uoa={name}")
+        entry = Path(json.loads(ck_world.ck("load", f"experiment:{name}", "--out=json").stdout)["path"])
+        marker = ck_world.root / f"{name}-F"
+        out[name] = (marker, tamper(entry, marker))
+    return out
+
+
+@pytest.mark.parametrize("name", TAMPERINGS)
+def test_a_replay_of_a_tampered_entry_runs_nothing_and_is_refused_in_one_line(ck_world, tampered, name):
+    marker, words = tampered[name]
+    proc = ck_world.ck("replay", f"experiment:{name}", "--quiet", f"--record_uoa={name}-replayed", check=False)
+    assert not marker.exists()
     errors = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("ckrequest: error:")]
     assert proc.returncode != 0 and len(errors) == 1
-    assert "experiment:local:tampered pipeline.json: choices.env: run variable CK_REQUEST_BATCH_SIZE=" in errors[0]
-    assert not entry_exists(ck_world, "tampered-replayed")
+    assert f"experiment:local:{name} {words}" in errors[0]
+    assert not entry_exists(ck_world, f"{name}-replayed")
 
 
-def test_validating_a_tampered_entry_runs_nothing_and_is_refused_in_one_line(ck_world, tampered):
-    proc = ck_world.ck("validate", "request.asplos18", "--experiment=tampered", check=False)
-    assert not tampered.exists()
+@pytest.mark.parametrize("name", TAMPERINGS)
+def test_validating_a_tampered_entry_runs_nothing_and_is_refused_in_one_line(ck_world, tampered, name):
+    marker, words = tampered[name]
+    proc = ck_world.ck("validate", "request.asplos18", f"--experiment={name}", check=False)
+    assert not marker.exists()
     errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "error" in line.lower()]
     assert proc.returncode != 0 and len(errors) == 1
-    assert "pipeline.json: choices.env: run variable CK_REQUEST_BATCH_SIZE=" in errors[0]
-    assert "is not a whole number" in errors[0]
-    assert not [p for p in (ck_world.repos / "local" / "experiment").glob("tampered-reproduced-*")]
+    assert f"experiment:local:{name} {words}" in errors[0]
+    assert not [p for p in (ck_world.repos / "local" / "experiment").glob(f"{name}-reproduced-*")]

@@ -1,7 +1,7 @@
 """What a replay would run again, checked before it runs: a recorded entry is input from a stranger.
 
-``ck replay`` runs the pipeline of ``pipeline.json`` with the choices of the replayed point
-(``ckp-<uid>.features.json``: CK puts them over the pipeline's). Their run variables become
+``ck replay`` runs the pipeline of ``pipeline.json`` with the replayed point's ``ckp-<uid>.features.json``
+put over it and its ``ckp-<uid>.deps.json`` merged into the dependencies. Their run variables become
 ``export NAME=value`` lines of a shell script, their tags and program name pick what CK resolves,
 and a run dependency's ``bat`` is sourced by that script. Each is checked against what it may be:
 run variables by their declarations (run/run_vars.py), tags and names by CK's own alphabet, a
@@ -26,6 +26,7 @@ PIPELINE_KEYS = ("characteristics", "choices", "choices_desc", "dependencies", "
 CHOICE_KEYS = ("cmd_key", "compile_type", "compiler_flags", "console", "cpu_freq", "data_uoa", "dataset_file",
                "dataset_uoa", "device_id", "env", "gpu_freq", "host_os", "module_uoa", "no_state_check", "preset_deps",
                "repeat", "repo_uoa", "target", "target_os", "target_os_bits")
+POINT_KEYS = ("choices", "choices_order", "features", "sub_points")  # of ckp-<uid>.features.json
 CK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry's alias or UID
 TAGS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(?:,[A-Za-z0-9][A-Za-z0-9._+-]*)*")
 # how CK sources a resolved dependency's env
@@ -75,38 +76,48 @@ def check_pipeline(pipeline: Mapping[str, Any], where: str) -> None:
     """A recorded ``pipeline.json``: its choices, the tags it adds to dependencies, the dependencies."""
     _known({k: v for k, v in pipeline.items() if not k.startswith("dep_add_tags.")}, PIPELINE_KEYS, f"{where}:")
     check_choices(pipeline.get("choices", {}), f"{where}: choices")
-    _plain({k: pipeline[k] for k in ("state", "features", "repetitions", "quiet") if k in pipeline}, f"{where}:")
+    _plain({k: pipeline[k] for k in ("state", "repetitions", "quiet") if k in pipeline}, f"{where}:")
     for key, value in pipeline.items():
         if key.startswith("dep_add_tags.") and not (isinstance(value, str) and TAGS.fullmatch(value)):
             raise RequestError(f"{where}: {key} = {json.dumps(value)}", "is not a list of CK tags",
                                "replay only entries whose tags are CK tags (letters, digits, . _ + -)")
-    deps = pipeline.get("dependencies", {})
+    _check_dependencies(pipeline.get("dependencies", {}), f"{where}: dependencies")
+
+
+def _check_dependencies(deps: Any, where: str) -> None:
+    """Run dependencies as CK records them: tags, entry names, the line sourcing each one's env."""
     for name, dep in (deps.items() if isinstance(deps, dict) else ()):
         if not isinstance(dep, dict):
             continue
         tags = dep.get("tags", "")
         if tags and not (isinstance(tags, str) and TAGS.fullmatch(tags)):
-            raise RequestError(f"{where}: dependencies.{name}.tags = {json.dumps(tags)}", "is not a list of CK tags",
+            raise RequestError(f"{where}.{name}.tags = {json.dumps(tags)}", "is not a list of CK tags",
                                "replay only entries whose tags are CK tags (letters, digits, . _ + -)")
         script = dep.get("bat", "")
         if script and not (isinstance(script, str) and ENV_SCRIPT.fullmatch(script)):
-            raise RequestError(f"{where}: dependencies.{name}.bat = {json.dumps(script)}",
+            raise RequestError(f"{where}.{name}.bat = {json.dumps(script)}",
                                "is not CK's line sourcing an env entry", "make the entry portable first: "
                                "ck check request.asplos18 --experiment=<entry> --fix")
         for key in ("uoa", "package_uoa"):
             value = dep.get(key, "")
             if value and not (isinstance(value, str) and CK_NAME.fullmatch(value)):
-                raise RequestError(f"{where}: dependencies.{name}.{key} = {json.dumps(value)}",
+                raise RequestError(f"{where}.{name}.{key} = {json.dumps(value)}",
                                    "is not a CK entry name", "record the entry again")
 
 
 def check_entry(entry: Path, name: str, point: str = "") -> None:
-    """Everything a replay of ``entry`` (one point, or every point) would run, before it runs."""
+    """Everything a replay of ``entry`` (one point, or every point) would run, before it runs: CK puts a point's
+    ``features.json`` over the pipeline and merges its ``deps.json`` into the pipeline's dependencies."""
     pipeline_file = entry / "pipeline.json"
     if pipeline_file.is_file():
         check_pipeline(_load(pipeline_file), f"experiment:{name} pipeline.json")
-    for features in sorted(entry.glob(f"ckp-{point or '*'}.features.json")):
-        check_choices(_load(features).get("choices", {}), f"experiment:{name} {features.name}: choices")
+    for path in sorted(entry.glob(f"ckp-{point or '*'}.features.json")):
+        data, where = _load(path), f"experiment:{name} {path.name}"
+        _known(data, POINT_KEYS, f"{where}:")
+        check_choices(data.get("choices", {}), f"{where}: choices")
+        _plain(data.get("choices_order", []), f"{where}: choices_order")
+    for path in sorted(entry.glob(f"ckp-{point or '*'}.deps.json")):
+        _check_dependencies(_load(path), f"experiment:{name} {path.name}:")
 
 
 def _load(path: Path) -> dict[str, Any]:
