@@ -22,7 +22,8 @@ from ..run.run_vars import PATH, SAFE_TEXT, check_run_env
 # What CK records in a pipeline of our programs and a point's choices: CK's program pipeline takes more
 # (extra_run_cmd, extra_env, run_cmd_substitutes, ...) and writes them into the run script, so nothing else
 PIPELINE_KEYS = ("characteristics", "choices", "choices_desc", "dependencies", "features", "quiet", "repetitions",
-                 "state", "record", "record_uoa", "record_repo", "record_failed", "ready", "fail", "preset_deps")
+                 "state", "record", "record_uoa", "record_repo", "record_failed", "ready", "fail", "preset_deps",
+                 "sleep", "out")
 CHOICE_KEYS = ("cmd_key", "compile_type", "compiler_flags", "console", "cpu_freq", "data_uoa", "dataset_file",
                "dataset_uoa", "device_id", "env", "gpu_freq", "host_os", "module_uoa", "no_state_check", "preset_deps",
                "repeat", "repo_uoa", "target", "target_os", "target_os_bits")
@@ -76,7 +77,7 @@ def check_pipeline(pipeline: Mapping[str, Any], where: str) -> None:
     """A recorded ``pipeline.json``: its choices, the tags it adds to dependencies, the dependencies."""
     _known({k: v for k, v in pipeline.items() if not k.startswith("dep_add_tags.")}, PIPELINE_KEYS, f"{where}:")
     check_choices(pipeline.get("choices", {}), f"{where}: choices")
-    _plain({k: pipeline[k] for k in ("state", "repetitions", "quiet") if k in pipeline}, f"{where}:")
+    _plain({k: pipeline[k] for k in ("state", "repetitions", "quiet", "sleep", "out") if k in pipeline}, f"{where}:")
     for key, value in pipeline.items():
         if key.startswith("dep_add_tags.") and not (isinstance(value, str) and TAGS.fullmatch(value)):
             raise RequestError(f"{where}: {key} = {json.dumps(value)}", "is not a list of CK tags",
