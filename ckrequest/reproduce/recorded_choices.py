@@ -39,7 +39,7 @@ def _plain(value: Any, where: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _plain(key, where)
-            _plain(item, f"{where}.{key}")
+            _plain(item, _join(where, str(key)))
     elif isinstance(value, list):
         for k, item in enumerate(value):
             _plain(item, f"{where}[{k}]")
@@ -49,10 +49,15 @@ def _plain(value: Any, where: str) -> None:
                            "replay only entries whose choices are plain values")
 
 
+def _join(where: str, key: str) -> str:
+    """``where.key``, or ``where: key`` after a file's name."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
+
+
 def _known(data: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
     unknown = sorted(set(data) - set(keys))
     if unknown:
-        raise RequestError(f"{where}.{unknown[0]}".replace(":.", ": "), "is not a key CK records for a program of "
+        raise RequestError(_join(where, unknown[0]), "is not a key CK records for a program of "
                            "ck-request (CK's pipeline would run with it)",
                            "replay only entries recorded by ck benchmark of a request-* program")
 
@@ -92,17 +97,17 @@ def _check_dependencies(deps: Any, where: str) -> None:
             continue
         tags = dep.get("tags", "")
         if tags and not (isinstance(tags, str) and TAGS.fullmatch(tags)):
-            raise RequestError(f"{where}.{name}.tags = {json.dumps(tags)}", "is not a list of CK tags",
+            raise RequestError(f"{_join(where, name)}.tags = {json.dumps(tags)}", "is not a list of CK tags",
                                "replay only entries whose tags are CK tags (letters, digits, . _ + -)")
         script = dep.get("bat", "")
         if script and not (isinstance(script, str) and ENV_SCRIPT.fullmatch(script)):
-            raise RequestError(f"{where}.{name}.bat = {json.dumps(script)}",
+            raise RequestError(f"{_join(where, name)}.bat = {json.dumps(script)}",
                                "is not CK's line sourcing an env entry", "make the entry portable first: "
                                "ck check request.asplos18 --experiment=<entry> --fix")
         for key in ("uoa", "package_uoa"):
             value = dep.get(key, "")
             if value and not (isinstance(value, str) and CK_NAME.fullmatch(value)):
-                raise RequestError(f"{where}.{name}.{key} = {json.dumps(value)}",
+                raise RequestError(f"{_join(where, name)}.{key} = {json.dumps(value)}",
                                    "is not a CK entry name", "record the entry again")
 
 
