@@ -30,3 +30,22 @@ def test_bad_run_variable_is_one_clear_line(name, value, words):
 def test_unknown_mode_names_the_run_variable():
     with pytest.raises(RequestError, match=r"CK_REQUEST_MODE='fast'.*--env.CK_REQUEST_MODE=accuracy"):
         config_from_env({"CK_REQUEST_MODE": "fast"})
+
+
+def test_the_readme_lists_every_declared_run_variable():
+    from ckrequest.places import CHECKOUT
+    from ckrequest.run.run_vars import BY_NAME
+
+    readme = (CHECKOUT / "README.md").read_text()
+    listed = readme[readme.index("Run variables (`--env.<NAME>=<value>`)"):readme.index("### MLPerf LoadGen")]
+    assert [name for name in BY_NAME if f"`{name}`" not in listed] == []
+
+
+@pytest.mark.parametrize("name, value", [("CK_REQUEST_BATCH_SIZE", "1$(touch F)"), ("CK_REQUEST_THREADS", "`id`"),
+                                         ("CK_REQUEST_USER_CONF", "/tmp/a b"), ("CK_REQUEST_OV_STREAMS", "2;id"),
+                                         ("CK_REQUEST_USER_CONF", "\n/usr/bin/true"), ("CK_REQUEST_WARMUP", "1\nid")])
+def test_a_value_is_checked_against_what_it_may_be(name, value):
+    from ckrequest.run.run_vars import check_run_env
+
+    with pytest.raises(RequestError, match=f"run variable {name}="):
+        check_run_env({name: value})

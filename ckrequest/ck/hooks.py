@@ -8,9 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import ERROR_PREFIX, RequestError, ck_failure
 from ..reproduce import replay_summary
+from ..reproduce.recorded_choices import check_entry
 from ..results.entry import RecordedEntry, RecordedPoint
 from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
+from ..run.run_vars import check_run_env
 from . import flags as ck_flags
 from . import pauses
 from . import recording as ck_recording
@@ -32,8 +35,30 @@ def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
     if kernel is not None and not ck_recording.installed(kernel):  # once per process
         ck_recording.install(kernel)
         _watch_replay()
+    refused = _refused(i.get("env") if isinstance(i.get("env"), dict) else {})
+    if refused is not None:
+        return refused
     run_dir = Path(tempfile.mkdtemp(prefix="ck-request-run-"))
     return {"return": 0, "new_env": dict(zip(RUN_ENV, (str(run_dir), str(run_dir / TIMER_FILE))))}
+
+
+def _refused(env: dict[str, Any]) -> dict[str, Any] | None:
+    """CK has written every run variable into the run script, not yet run it: one it may not have stops it here
+    (and, typed as `ck replay experiment:X`, anything else of the recorded entry that is not what it may be)."""
+    try:
+        target = replay_summary.replay_target(ck_flags.typed_command_line())
+        if target is not None:
+            from . import kernel as ck_kernel
+
+            location = ck_kernel.find_entry("experiment", target.entry)
+            check_entry(location.path, location.name, target.point.split("-")[0])
+        check_run_env(env)
+    except RequestError as err:
+        print(ERROR_PREFIX + err.line(), file=sys.stderr)
+        if ck_recording.searching():  # a trial of an exploration: the trial is skipped, the search goes on
+            return ck_failure(err)
+        raise SystemExit(FAILED_RUN_EXIT) from None
+    return None
 
 
 def _open_point(target: replay_summary.ReplayTarget) -> RecordedPoint:

@@ -43,11 +43,13 @@ from ..errors import RequestError
 from ..farm.cluster import PLATFORM_NAME
 from ..models.model_info import PRECISIONS
 from ..results import schema
+from ..run import run_vars
 from ..run.config import MEASUREMENT_SETTINGS
 
 DEFAULT_OBJECTIVES = ("inference_latency:min", "accuracy_top1:max")
 TAG_DIMENSIONS = ("model", "library")  # choices that are tag sets: a rule names tags the choice must carry
 ORDINAL_VALUE = re.compile(r"(?:^|-)(\d+(?:\.\d+)?)$")  # 8, 0.5, resolution-224, multiplier-0.25
+TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 CONSTRAINT = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 
 
@@ -229,6 +231,28 @@ def _strings(value: Any, where: str, field_name: str, example: str) -> tuple[str
     return tuple(str(v) for v in value)
 
 
+def _tags(value: Any, where: str, field_name: str, example: str) -> tuple[str, ...]:
+    """CK tags (what --dep_add_tags takes): each letters, digits and . _ + -, as CK's own tags are."""
+    tags = _strings(value, where, field_name, example)
+    for k, tag in enumerate(tags):
+        if not TAG.fullmatch(tag):
+            raise _fail(where, f"{field_name}[{k}] = {json.dumps(tag)}",
+                        "is not a CK tag (letters, digits and . _ + -, starting with a letter or digit)",
+                        f"write e.g. {example}")
+    return tags
+
+
+def _run_values(name: str, values: Any, where: str) -> tuple[str, ...]:
+    """A run variable's choices: the variable declared (run/run_vars.py), each value one it may have,
+    through the parser the programs use."""
+    variable = run_vars.declared(name, f"space {where}: field env.{name}")
+    example = variable.example if re.fullmatch(run_vars.NUMBER, variable.example) else json.dumps(variable.example)
+    texts = _strings(values, where, f"env.{name}", f"[{example}]")
+    for k, text in enumerate(texts):
+        variable.value(text, f"space {where}: field env.{name}[{k}] = {json.dumps(text)}", f"write e.g. [{example}]")
+    return texts
+
+
 def parse_objective(text: str, where: str = "") -> Objective:
     """``key`` or ``key:min|max`` (the schema's axis rule); ``where`` names the space field it came from."""
     try:
@@ -266,8 +290,8 @@ def space_from_json(data: Any, where: str) -> Space:
     if not isinstance(models_raw, list) or not models_raw:
         raise _fail(where, "models", "is not a non-empty list of tag lists",
                     'write e.g. [["mobilenet-v1", "synthetic"]]')
-    models = tuple(_strings(m if isinstance(m, list) else str(m).split(","), where, f"models[{k}]",
-                            '["mobilenet-v1", "synthetic"]') for k, m in enumerate(models_raw))
+    models = tuple(_tags(m if isinstance(m, list) else str(m).split(","), where, f"models[{k}]",
+                         '["mobilenet-v1", "synthetic"]') for k, m in enumerate(models_raw))
     variants_raw = data.get("model_variants", {})
     if not isinstance(variants_raw, dict):
         raise _fail(where, "model_variants", "is not an object of dimension name -> list of tags",
@@ -277,7 +301,7 @@ def space_from_json(data: Any, where: str) -> Space:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)) or name in ("program", "model", "precision", "library"):
             raise _fail(where, f"model_variants.{name}", "is not a new dimension name (lower case, not a field's)",
                         "write e.g. multiplier or resolution")
-        variants.append((str(name), _strings(tags, where, f"model_variants.{name}", '["resolution-128"]')))
+        variants.append((str(name), _tags(tags, where, f"model_variants.{name}", '["resolution-128"]')))
     precisions = _strings(data["precisions"], where, "precisions", '["fp32", "int8"]') \
         if "precisions" in data else ("",)
     for precision in precisions:
@@ -289,18 +313,14 @@ def space_from_json(data: Any, where: str) -> Space:
         if not isinstance(data["libraries"], list) or not data["libraries"]:
             raise _fail(where, "libraries", "is not a non-empty list of tag lists",
                         'write e.g. [[], ["v2.2.0"]] ([]: the version CK picks)')
-        libraries = tuple(() if t == [] else _strings(t if isinstance(t, list) else str(t).split(","), where,
-                                                      f"libraries[{k}]", '["v2.3.0"]')
+        libraries = tuple(() if t == [] else _tags(t if isinstance(t, list) else str(t).split(","), where,
+                                                   f"libraries[{k}]", '["v2.3.0"]')
                           for k, t in enumerate(data["libraries"]))
     env_raw = data.get("env", {})
     if not isinstance(env_raw, dict):
         raise _fail(where, "env", "is not an object of run variable -> list of values",
                     'write e.g. {"CK_REQUEST_BATCH_SIZE": [1, 8]}')
-    env = []
-    for name, values in env_raw.items():
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(name)):
-            raise _fail(where, f"env.{name}", "is not a run variable name", "write e.g. CK_REQUEST_BATCH_SIZE")
-        env.append((str(name), _strings(values, where, f"env.{name}", "[1, 8]")))
+    env = [(str(name), _run_values(str(name), values, where)) for name, values in env_raw.items()]
     objectives = tuple(parse_objective(o, f"space {where}: field objectives")
                        for o in _strings(data.get("objectives", list(DEFAULT_OBJECTIVES)), where, "objectives",
                                          '["inference_latency:min", "accuracy_top1:max"]'))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import ERROR_PREFIX, RequestError
+from .recorded_choices import check_pipeline
 
 REPLAY_MODULE = "ckrequest.ck.replay"  # the subprocess: it alone talks to CK
 PROGRESS = re.compile(r"^(model|framework|data set|latency|throughput|accuracy) |^" + re.escape(ERROR_PREFIX))
@@ -85,6 +86,7 @@ def _last_error(lines: list[str]) -> str:
 def run_replay(request: ReplayRequest, log_path: Path, echo: TextIO | None = None,
                verbose: bool = False) -> float | None:
     """Run the replay, keeping CK's whole output in ``log_path``; return the other processes' load."""
+    check_pipeline(request.pipeline_update, f"ck replay experiment:{request.data_uid} (pipeline update)")
     with tempfile.TemporaryDirectory(prefix="ck-request-replay-") as tmp:
         request_file = Path(tmp) / "request.json"
         request_file.write_text(json.dumps(asdict(request)))

@@ -1,18 +1,17 @@
-"""The run variables of a benchmark (CK `run_vars`, read from the environment), validated."""
+"""The run variables of a benchmark (CK `run_vars`, read from the environment), validated by their declarations
+(run/run_vars.py)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Mapping
 
 from ..backends.base import BackendOptions
 from ..errors import RequestError
+from .run_vars import BACKEND_OPTIONS, MODES, NATIVE, RUN_VARIABLES, SCENARIOS
 
-MODES = ("performance", "accuracy")
-NATIVE = "native"  # our own harness's timed loop; the others are MLPerf LoadGen's scenarios
-SCENARIOS = (NATIVE, "SingleStream", "MultiStream", "Server", "Offline")
+__all__ = ["MODES", "NATIVE", "SCENARIOS", "RunConfig", "config_from_env"]
 
 
 @dataclass(frozen=True)
@@ -50,54 +49,10 @@ class RunConfig:
 MEASUREMENT_SETTINGS = tuple(RunConfig.env_name(name) for name in ("warmup", "min_queries", "min_duration_s",
                                                                    "max_images"))
 
-_LIMITS = {"batch_size": (1, 4096), "max_images": (0, 10**7), "threads": (0, 1024), "warmup": (0, 10**6),
-           "min_queries": (1, 10**8), "min_duration_s": (0.0, 86400.0), "target_qps": (0.0, 1e7),
-           "target_latency_ms": (0.0, 86400e3)}
-TEXTS = ("mode", "scenario", "mlperf_conf", "user_conf", "backend_settings")  # parsed by functions of their own
 
-
-def _parse(name: str, text: str, kind: type, low: float, high: float) -> int | float:
-    var = RunConfig.env_name(name)
-    try:
-        value = kind(text.strip())
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise RequestError(f"run variable {var}={text!r}", f"is not {what}",
-                           f"pass e.g. --env.{var}={kind(low) if low else 1}") from None
-    if not low <= value <= high:
-        raise RequestError(f"run variable {var}={text!r}", f"is outside {low}..{high}",
-                           f"pass a value in that range, e.g. --env.{var}={kind(max(low, 1))}")
-    return value
-
-
-def _mode(text: str) -> str:
-    mode = text.strip().lower() or RunConfig.mode
-    if mode not in MODES:
-        var = RunConfig.env_name("mode")
-        raise RequestError(f"run variable {var}={text!r}", f"is not one of {', '.join(MODES)}",
-                           f"pass --env.{var}=performance or --env.{var}=accuracy")
-    return mode
-
-
-def _scenario(text: str) -> str:
-    """One of SCENARIOS, in any letter case (LoadGen spells them SingleStream, ...)."""
-    by_lower = {name.lower(): name for name in SCENARIOS}
-    scenario = by_lower.get(text.strip().lower() or NATIVE)
-    if scenario is None:
-        var = RunConfig.env_name("scenario")
-        raise RequestError(f"run variable {var}={text!r}", f"is not one of {', '.join(SCENARIOS)}",
-                           f"pass e.g. --env.{var}=SingleStream")
-    return scenario
-
-
-def _conf_file(name: str, text: str) -> str:
-    """A LoadGen configuration file that exists ('' for none)."""
-    path = text.strip()
-    if path and not Path(path).is_file():
-        var = RunConfig.env_name(name)
-        raise RequestError(f"run variable {var}={text!r}", "is not a file",
-                           f"pass the path of an existing {'mlperf.conf' if name == 'mlperf_conf' else 'user.conf'}")
-    return str(Path(path).resolve()) if path else ""
+def _parsed(name: str, env: Mapping[str, str]) -> object:
+    """A field's value from its run variable, through the variable's one declaration ("": unset)."""
+    return RUN_VARIABLES[name].value(env.get(RunConfig.env_name(name), ""))
 
 
 def _check_together(config: RunConfig) -> RunConfig:
@@ -112,20 +67,12 @@ def _check_together(config: RunConfig) -> RunConfig:
 
 def config_from_env(env: Mapping[str, str] | None = None) -> RunConfig:
     env = os.environ if env is None else env
-    values: dict[str, object] = {"mode": _mode(env.get(RunConfig.env_name("mode"), "")),
-                                 "scenario": _scenario(env.get(RunConfig.env_name("scenario"), ""))}
-    for name in ("mlperf_conf", "user_conf"):
-        values[name] = _conf_file(name, env.get(RunConfig.env_name(name), ""))
-    for item in fields(RunConfig):
-        if item.name in TEXTS:
-            continue
-        text = env.get(RunConfig.env_name(item.name), "")
-        if text.strip() == "":
-            continue
-        low, high = _LIMITS[item.name]
-        kind = float if item.type in (float, "float") else int
-        values[item.name] = _parse(item.name, text, kind, low, high)
+    values = {item.name: _parsed(item.name, env) for item in fields(RunConfig) if item.name in RUN_VARIABLES}
+    for option in BACKEND_OPTIONS:  # the backend reads the text; a user's option is checked with the rest
+        if option.name.startswith("CK_REQUEST_"):  # (CK_ENV_* come from CK's env entries)
+            option.value(env.get(option.name, ""))
     declared = {RunConfig.env_name(item.name) for item in fields(RunConfig)}
+    values = {name: value for name, value in values.items() if value != ""}
     values["backend_settings"] = {name: value for name, value in env.items()
                                   if (name.startswith("CK_REQUEST_") and name not in declared)
                                   or name.startswith("CK_ENV_")}

@@ -37,6 +37,7 @@ from .. import flags as ck_flags
 from .. import kernel, search_lock
 from ..explorer import CkTrials
 from ..ray_trials import RayTrials, cluster_width, describe_cluster
+from ..space_check import check_resolvable
 
 SPACE_MODULE = "request.space"
 DEFAULT_TRIALS = 20  # a search strategy's budget when neither --trials nor --time is given
@@ -134,12 +135,16 @@ def recorded_search(request: ExploreRequest, earlier: dict[str, Any] | None) -> 
 
 
 def _explore(request: ExploreRequest, context: ExitStack) -> tuple[list[TrialRecord], Path]:
+    if not request.resume:
+        check_resolvable(request.space)  # every program, model and library before the entry or a trial
     location = _resumed_entry(request) if request.resume else \
         kernel.ensure_entry("experiment", request.record_repo, request.record_uoa)
     context.enter_context(search_lock.searching(location.path, request.record_uoa))
     earlier = read_log(location.path) if request.resume else None  # a resumed search keeps its settings
     space, objectives = recorded_search(request, earlier) if request.resume else \
         (request.space, request.objectives or request.space.objectives)  # type: ignore[union-attr]
+    if request.resume:
+        check_resolvable(space)  # the recorded space is input too (explore.json may come from someone else)
     connection = None
     if space.platforms and not request.ray:
         raise RequestError(f"space {space.name}", f"lists platforms ({', '.join(space.platforms)}): its trials "

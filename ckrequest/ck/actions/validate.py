@@ -20,6 +20,7 @@ from ... import places
 from ...errors import RequestError
 from ...reproduce.check import CheckOptions, make_portable, this_hostnames
 from ...reproduce.portable import machine_roots, replay_update
+from ...reproduce.recorded_choices import check_entry
 from ...reproduce.replay import ReplayRequest, run_replay
 from ...reproduce.validate import Validation, validate_points
 from ...reproduce.verdict_report import render
@@ -77,6 +78,7 @@ def run(i: dict[str, Any]) -> int:
         _, reproduced = open_experiment(options.reproduced)
         load = None
     else:
+        check_entry(original.path, original.name, point.uid)  # a stranger's pipeline: before anything runs
         reproduced, load = reproduce(location, original, point.uid, options)
     again = reproduced.point()
     queries = (point.query_latencies(original.path), again.query_latencies(reproduced.path))
