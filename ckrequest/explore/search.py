@@ -1,6 +1,6 @@
 """The search over a stack space: Optuna proposes, a trial runner measures, the frontier grows.
 
-Optuna is the engine (GridSampler, RandomSampler, NSGAIISampler, TPESampler; constraints through
+Optuna is the engine (its samplers and the cost-model search, ``samplers.py``; constraints through
 ``Trial.set_constraint``), driven by ask-and-tell so that a trial that cannot run is told as failed and
 the search goes on. Its journal file storage lets ``--resume`` continue a killed search: a trial
 left running is failed and its stack asked for again. Every stack is measured at most once: a
