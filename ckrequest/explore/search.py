@@ -1,6 +1,6 @@
 """The search over a stack space: Optuna proposes, a trial runner measures, the frontier grows.
 
-Optuna is the engine (GridSampler, RandomSampler, NSGAIISampler, TPESampler; constraints through
+Optuna is the engine (its samplers and the cost-model search, ``samplers.py``; constraints through
 ``Trial.set_constraint``), driven by ask-and-tell so that a trial that cannot run is told as failed and
 the search goes on. Its journal file storage lets ``--resume`` continue a killed search: a trial
 left running is failed and its stack asked for again. Every stack is measured at most once: a
@@ -20,10 +20,10 @@ import numpy as np
 from ..errors import RequestError
 from ..results.schema import ACCURACY_KEYS
 from .frontier import hypervolume, pareto_flags
+from .params import choice_of, dimensions, params_of
+from .samplers import STRATEGIES, default_strategy, make_sampler  # noqa: F401 (default_strategy: read from here)
 from .space import Constraint, Objective, Space, Stack
 
-STRATEGIES = ("grid", "random", "nsga2", "tpe")
-GRID_UP_TO = 24  # the default strategy: the whole grid when the space is this small, else NSGA-II
 REPEATS_BEFORE_AN_UNTRIED_STACK = 20  # proposals of tried (or excluded) stacks in a row: the sampler has converged,
 # so the next trial is a stack not tried yet, drawn at random (without a budget the search covers the space)
 
@@ -119,10 +119,6 @@ def _why_missing(keys: Sequence[str]) -> str:
     return "the run did not measure it"
 
 
-def default_strategy(space: Space) -> str:
-    return "grid" if space.size <= GRID_UP_TO else "nsga2"
-
-
 def objective_vector(values: Mapping[str, float | None], objectives: Sequence[Objective]) -> list[float] | None:
     """The objectives as minimised values (a maximised one negated); None when one is missing."""
     vector = []
@@ -144,29 +140,6 @@ def frontier_of(records: Sequence[TrialRecord], objectives: Sequence[Objective])
     flags = pareto_flags(vectors)
     front = [v for v, on in zip(vectors, flags) if on]
     return tuple(n for (n, _), on in zip(measured, flags) if on), hypervolume(front, vectors)
-
-
-def _sampler(strategy: str, space: Space, seed: int) -> Any:
-    import optuna
-
-    class AskTellGridSampler(optuna.samplers.GridSampler):
-        """Optuna's grid, driven by ask-and-tell: the search itself stops when every stack was tried
-        (GridSampler's own ``study.stop()`` works only inside ``study.optimize``)."""
-
-        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
-            pass
-
-    if strategy == "grid":
-        ordered = space.ordered()
-        return AskTellGridSampler({k: list(range(len(v))) if ordered[k] else list(v)
-                                   for k, v in space.dimensions.items()}, seed=seed)
-    if strategy == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if strategy == "nsga2":
-        population = max(4, min(20, space.size // 4))
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(4, space.size // 8)),
-                                      multivariate=True)
 
 
 @dataclass
@@ -196,7 +169,7 @@ class Exploration:
         from optuna.storages.journal import JournalFileBackend
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = _sampler(self.strategy, self.space, self.seed)
+        sampler = make_sampler(self.strategy, self.space, dimensions(self.space), self.seed)
         directions = [o.direction for o in self.objectives]
         if self.storage is None:
             return optuna.create_study(study_name=self.name, sampler=sampler, directions=directions)
@@ -211,18 +184,13 @@ class Exploration:
         return optuna.create_study(study_name=self.name, storage=storage, sampler=sampler, load_if_exists=resume,
                                    directions=directions)
 
-    def _choice(self, params: Mapping[str, Any]) -> dict[str, str]:
-        """Optuna's parameters as choices: an ordinal dimension is suggested as the index of its choice, so that
-        TPE and NSGA-II see that batch 8 lies beyond batch 4."""
-        ordered = self.space.ordered()
-        return {name: ordered[name][int(value)] if ordered[name] else str(value)  # type: ignore[index]
-                for name, value in params.items()}
+    def _choice(self, trial: Any) -> dict[str, str]:
+        """A trial's parameters (the values that ran) as choices; a journal written before the values were stored
+        holds an ordinal choice's rank (an ``IntDistribution``)."""
+        from optuna.distributions import IntDistribution
 
-    def _params(self, choice: Mapping[str, str]) -> dict[str, Any]:
-        """The inverse of ``_choice``: a choice as Optuna's parameters."""
-        ordered = self.space.ordered()
-        return {name: ordered[name].index(value) if ordered[name] else value  # type: ignore[union-attr]
-                for name, value in choice.items()}
+        ranks = {n: isinstance(d, IntDistribution) for n, d in trial.distributions.items()}
+        return choice_of(dimensions(self.space), trial.params, ranks)
 
     def _resumed(self, study: Any, adopt: Adopt | None) -> list[TrialRecord]:
         """The trials of an earlier run of this search, each with the stack it ran as stored; one left running
@@ -241,7 +209,8 @@ class Exploration:
                 continue
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # killed: failed, asked first
             if set(trial.params) == set(self.space.dimensions):  # (killed while choosing: asked anew)
-                study.enqueue_trial(dict(trial.params), skip_if_exists=False)
+                study.enqueue_trial(params_of(dimensions(self.space), self._choice(trial)),
+                                    skip_if_exists=False)
         return sorted(records, key=lambda r: r.number)
 
     def _adopted(self, study: Any, trial: Any, told: list[TrialRecord], adopt: Adopt | None) -> TrialRecord | None:
@@ -278,6 +247,7 @@ class Exploration:
         next_number = max((r.number for r in self.records), default=0) + 1
         start, repeats = time.monotonic(), 0
         rng = np.random.default_rng(self.seed)
+        dims = dimensions(self.space)
 
         def may_start() -> bool:
             if trials is not None and len(self.records) + len(running) >= trials:
@@ -289,9 +259,9 @@ class Exploration:
         while True:
             while len(running) < pool.width and may_start():
                 trial = study.ask()
-                choice = self._choice({name: trial.suggest_int(name, 0, len(ordinal) - 1) if ordinal
-                                       else trial.suggest_categorical(name, list(self.space.dimensions[name]))
-                                       for name, ordinal in self.space.ordered().items()})
+                for dim in dims:
+                    trial.suggest_categorical(dim.name, list(dim.values))
+                choice = self._choice(trial)
                 stack = self.space.stack(choice) if self.space.allows(choice) else None
                 if stack is None or stack in measured or stack in {s for _, s in running.values()}:
                     self._tell_proposal(study, trial, stack, measured, TrialState)
@@ -299,7 +269,7 @@ class Exploration:
                     if repeats >= REPEATS_BEFORE_AN_UNTRIED_STACK:
                         taken = set(measured) | {s for _, s in running.values()}
                         untried = [c for c in self.space.choices() if self.space.stack(c) not in taken]
-                        study.enqueue_trial(self._params(untried[rng.integers(len(untried))]))
+                        study.enqueue_trial(params_of(dims, untried[rng.integers(len(untried))]))
                         repeats = 0
                     continue
                 repeats = 0

@@ -1,4 +1,4 @@
-"""ck explore request.asplos18 --space=<name or file.json> --record_uoa=X [--strategy=grid|random|nsga2|tpe]
+"""ck explore request.asplos18 --space=<name or file.json> --record_uoa=X [--strategy=grid|random|nsga2|tpe|costmodel]
 [--trials=N] [--time=S] [--objectives=key:min,key:max] [--seed=1] [--resume] [--record_repo=local]
 [--ray=<head ip>:<port>|auto]
 
