@@ -195,6 +195,7 @@ class Exploration:
     def _resumed(self, study: Any, adopt: Adopt | None) -> list[TrialRecord]:
         """The trials of an earlier run of this search, each with the stack it ran as stored; one left running
         (killed) whose point was recorded is adopted, else failed and its stack asked for again."""
+        import optuna
         from optuna.trial import TrialState
 
         trials = study.get_trials(deepcopy=False)
@@ -202,6 +203,10 @@ class Exploration:
                          key=lambda r: r.number)
         for trial in trials:
             if trial.state != TrialState.RUNNING:
+                continue
+            if "record" in trial.user_attrs:  # killed while the study was told: its record stands, told again
+                self._tell(study, optuna.trial.Trial(study, trial._trial_id), stored_record(trial.user_attrs["record"]),
+                           TrialState)
                 continue
             adopted = self._adopted(study, trial, records, adopt)
             if adopted is not None:
