@@ -2,11 +2,11 @@
 
 A row is keyed by the entry's folder and the repository name its points carry, and holds a
 signature of the files the points were read from (name, size and mtime of ``.cm/meta.json``,
-``pipeline.json`` and each ``ckp-*.flat.json``), of the schema, and of what the caller's
-``finish`` step depends on (the platform descriptions the board attaches): the points are kept as
-``finish`` left them. An entry whose signature
-differs, because a file changed, appeared or went, is read again; a removed entry is never
-looked up (its row is dropped at the end of the read). A cache that cannot be opened or written
+``pipeline.json`` and each of CK's point files, which say whether a point is whole), of the schema,
+and of what the caller's ``finish`` step depends on (the platform descriptions the board attaches):
+the points are kept as ``finish`` left them. An entry whose signature differs, because a file
+changed, appeared or went, is read again; a removed entry is never looked up (its row is dropped
+at the end of the read). A cache that cannot be opened or written
 (read-only, locked) costs time, never correctness.
 """
 
@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 import orjson
 
-from .entry import META_FILE, PIPELINE_FILE, POINT_SUFFIX
+from .entry import META_FILE, PIPELINE_FILE, POINT_FILE
 from .reader import Dependency, EntryInfo, ResultPoint, SkippedEntry, entry_dirs, read_entry
 from .schema import KEYS
 
@@ -38,7 +38,7 @@ def signature(entry_dir: Path, context: str = "") -> str:
         parts.append("meta:-")
     with os.scandir(entry_dir) as found:
         files = [(item.name, item) for item in found
-                 if item.name == PIPELINE_FILE or (item.name.startswith("ckp-") and item.name.endswith(POINT_SUFFIX))]
+                 if item.name == PIPELINE_FILE or POINT_FILE.match(item.name)]
     files.sort()
     for name, item in files:
         stat = item.stat()
