@@ -305,8 +305,9 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         if kept:
             return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
                                        f"{', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}",
-                                       "measure one (an exploration: ck explore ... --resume), or remove the entry "
-                                       f"yourself: ck rm experiment:{entry.name} --force")]
+                                       f"an exploration: continue it with ck explore request.asplos18 "
+                                       f"--record_uoa={entry.alias} ... --resume; or remove it yourself: "
+                                       f"ck rm experiment:{entry.name} --force")]
         return problems + [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
                                    f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
     for uid in uids:
