@@ -6,8 +6,8 @@ In a temporary CK world (or ``--world``), half of the kills hit `ck benchmark
 program:request-onnxruntime-classification --dep_add_tags.model=<MobileNet-v1 0.25/128, synthetic>
 --record --record_uoa=storm-<time>-benchmark --quiet`, half hit `ck explore request.asplos18
 --space=<6 stacks> --record_uoa=storm-<time>-explore-<k> --trials=N --quiet` (then `--resume`).
-Every other kill comes the moment a new point file (``ckp-*``) shows up in the entry (the folder is polled), the rest at a random
-moment of the run. The process group is killed: `ck` and the program it runs.
+Every other kill comes the moment a new point file (``ckp-*``) shows up in the entry (the folder is
+polled), the rest at a random moment of the run. The process group is killed: `ck` and the program it runs.
 
 After each kill: the scoreboard must read the entry (exit 0, no traceback); `ck check` must pass or
 name `--fix` on every line, and pass after `--fix`; no whole point may be unreadable (corrupt) and no
