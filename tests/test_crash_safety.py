@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conftest import REPO_ROOT
 
+SMALL = "mobilenet-v1,multiplier-0.25,resolution-128,synthetic"
 REFERENCE = next(p.name for p in sorted((REPO_ROOT / "experiment").iterdir()) if "mobilenet-v1-0.25" in p.name)
 
 
@@ -79,6 +80,21 @@ def test_an_unreadable_meta_json_is_read_around_and_rebuilt_with_the_keys_ck_kee
     assert after["added"]["engine"] == "CK"
 
 
+def test_a_record_into_an_entry_whose_meta_a_kill_emptied_rebuilds_it_and_records(ck_world):
+    record = ("benchmark", "program:request-onnxruntime-classification", f"--dep_add_tags.model={SMALL}", "--record",
+              "--record_uoa=meta-emptied", "--quiet", "--repetitions=1", "--env.CK_REQUEST_MIN_DURATION_S=0.05")
+    ck_world.ck(*record)
+    meta = ck_world.repos / "local" / "experiment" / "meta-emptied" / ".cm" / "meta.json"
+    before = json.loads(meta.read_text())
+    meta.write_bytes(b"")
+    again = ck_world.ck(*record)
+    assert "rebuilt .cm/meta.json of experiment:meta-emptied, which is empty" in again.stderr
+    after = json.loads(meta.read_text())
+    assert after["points"] == "2" and len(list(meta.parent.parent.glob("ckp-*.flat.json"))) == 2
+    for key in ("pipeline_uid", "pipeline_uoa", "meta"):
+        assert after[key] == before[key], key
+
+
 def test_check_fix_keeps_an_exploration_whose_trials_were_all_skipped(ck_world):
     ck_world.ck("add", "experiment:all-skipped", "--common_func", "--quiet")  # an empty entry, as explore makes it
     entry = ck_world.repos / "local" / "experiment" / "all-skipped"
@@ -118,3 +134,19 @@ def test_check_names_a_home_path_and_the_host_name_in_an_explore_log_by_file_and
     log = (entry / "explore-logs" / "trial-0001.log").read_text()
     assert "/home/alice" not in log and (not hosts or hosts[0] not in log)
     assert json.loads((entry / "explore-study.journal").read_text())["note"] == "~/x"
+
+
+def test_a_kill_storm_corrupts_loses_and_duplicates_no_point(fresh_ck_world):
+    """`python -m ckrequest.tools.bench killstorm --kills=6`: three SIGKILLs of `ck benchmark --record`, three of
+    `ck explore` (then --resume), four of them the moment a point file appears; checked after every kill."""
+    from ckrequest.tools.bench_killstorm import KillStorm, prepare
+
+    world = fresh_ck_world
+    prepare(world.env, world.root)
+    said: list[str] = []
+    report = KillStorm(world.env, world.root, trials=4, seed=3, say=said.append).storm(6)
+    assert (report.kills, report.at_point_files) == (6, 4), said
+    assert report.failures == []
+    assert (report.corrupt, report.lost, report.duplicates) == (0, 0, 0), report.lines()
+    assert report.explorations and all(line.endswith("4 trials (4 measured), 4 points")
+                                       for line in report.explorations), report.explorations

@@ -29,9 +29,9 @@ from ..results import schema
 from ..results.entry import (
     META_FILE,
     PIPELINE_FILE,
-    POINT_FILE,
     RecordedEntry,
     RecordedPoint,
+    data_files,
     point_files,
     read_json,
     unreadable_json,
@@ -54,7 +54,7 @@ PLATFORM_COUNTS = ("cpu_cores", "cpu_threads", "memory_bytes")
 # these have checks of their own, with their own words
 OWN_CHECKS = ("weights", "model_sha256", "statistical_repetitions", "library_name", *PLATFORM_TEXT, *PLATFORM_COUNTS)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-CK_BOOKKEEPING = (PIPELINE_FILE, "desc.json")  # what CK writes into an entry besides points (and .cm/)
+
 VERSIONED_LIBRARY = re.compile(r"^\S+ \d")
 
 
@@ -261,19 +261,6 @@ def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     return problems
 
 
-def data_files(entry: RecordedEntry) -> list[str]:
-    """What an entry holds besides CK's bookkeeping and half-written points (an exploration's log, journal...)."""
-    partial = set(entry.partial_points())
-    kept = []
-    for path in entry_files(entry):
-        relative = path.relative_to(entry.path)
-        match = POINT_FILE.match(path.name)
-        if relative.parts[0] == ".cm" or str(relative) in CK_BOOKKEEPING or (match and match["uid"] in partial):
-            continue
-        kept.append(str(relative))
-    return kept
-
-
 def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     """What a kill may leave: an unreadable meta, half-written points, a meta counting other points."""
     problems = []
@@ -301,7 +288,7 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = _record_state(entry, options)
     uids = entry.point_uids()
     if not uids:
-        kept = data_files(entry)
+        kept = data_files(entry.path)
         if kept:
             return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
                                        f"{', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}",

@@ -49,6 +49,7 @@ POINT_SUFFIX = ".flat.json"
 POINT_FILE = re.compile(r"^ckp-(?P<uid>[^.]+)\.(?P<part>flat|features|features_flat|\d{4})\.json$")
 POINT_PARTS = ("flat", "subpoint", "features", "features_flat")  # in the order CK writes them
 KILLED = "a record killed while CK wrote it"
+CK_BOOKKEEPING = (PIPELINE_FILE, "desc.json")  # what CK writes into an entry besides points (and .cm/)
 # our files next to CK's, per point and subpoint (CK takes any ckp-<point>.<4 characters>.* for a subpoint
 # of its own, so ours are named <kind>-<subpoint>)
 SIDECARS = {"predictions": ".json", "latencies": ".json.gz",
@@ -107,6 +108,18 @@ def point_files(entry_dir: Path) -> dict[str, PointFiles]:
             point = found.setdefault(match["uid"], PointFiles(match["uid"], {}))
             point.parts.setdefault(part, []).append((item.name, size))
     return dict(sorted(found.items()))
+
+
+def data_files(entry_dir: Path) -> list[str]:
+    """What an entry holds besides CK's own files (.cm/, pipeline.json, desc.json, point files): an
+    exploration's log and journal, sidecars... (relative paths)."""
+    kept = []
+    for path in sorted(entry_dir.rglob("*")):
+        relative = path.relative_to(entry_dir)
+        ck_own = relative.parts[0] == ".cm" or str(relative) in CK_BOOKKEEPING or POINT_FILE.match(path.name)
+        if path.is_file() and not ck_own:
+            kept.append(str(relative))
+    return kept
 
 
 def unreadable_json(path: Path) -> str:

@@ -29,6 +29,7 @@ from .entry import (
     POINT_SUFFIX,
     MalformedPoint,
     clean_text,
+    data_files,
     dependencies_of,
     flag,
     number,
@@ -348,7 +349,13 @@ def read_entry(entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[Resul
                          validated=_validated(entry_dir.name, {}))
     points = point_files(entry_dir)
     if not points:
-        items.append(SkippedEntry(entry_dir, f"no points: an interrupted record? ({interrupted_fix(entry_dir.name)})"))
+        kept = data_files(entry_dir)
+        if kept:  # an exploration whose trials measured nothing yet: its data stay
+            items.append(SkippedEntry(entry_dir, f"no measured point; it keeps {', '.join(kept[:3])}"
+                                                 f"{' ...' if len(kept) > 3 else ''}"))
+        else:
+            items.append(SkippedEntry(entry_dir, f"no points: an interrupted record? "
+                                                 f"({interrupted_fix(entry_dir.name)})"))
         return info, items
     for uid, files in points.items():
         flat_path = entry_dir / f"ckp-{uid}{POINT_SUFFIX}"

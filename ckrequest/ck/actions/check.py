@@ -9,14 +9,13 @@ from ...errors import RequestError
 from ...reproduce.check import (
     CheckOptions,
     check_entry,
-    data_files,
     make_portable,
     remove_partial_points,
     repair_meta,
     this_hostnames,
 )
 from ...reproduce.portable import machine_roots
-from ...results.entry import RecordedEntry
+from ...results.entry import RecordedEntry, data_files
 from ...safe_text import for_terminal
 from .. import kernel as ck_kernel
 from ..flags import flag, required
@@ -52,7 +51,7 @@ def fix(location: ck_kernel.EntryLocation, entry: RecordedEntry, options: CheckO
     for uid in remove_partial_points(entry):
         print(f"experiment:{entry.name}: removed partial point {uid} (a record killed while CK wrote it)")
     if not entry.point_uids():
-        kept = data_files(entry)
+        kept = data_files(entry.path)
         if not kept:
             ck_kernel.remove_entry("experiment", location)
             print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
