@@ -150,3 +150,18 @@ def test_a_kill_storm_corrupts_loses_and_duplicates_no_point(fresh_ck_world):
     assert (report.corrupt, report.lost, report.duplicates) == (0, 0, 0), report.lines()
     assert report.explorations and all(line.endswith("4 trials (4 measured), 4 points")
                                        for line in report.explorations), report.explorations
+
+
+def test_a_point_seen_partial_is_read_once_whole_never_served_stale_from_the_cache(tmp_path):
+    from ckrequest.results.cache import read_repos
+
+    from builders import our_point, write_experiment, write_point
+
+    entry = write_experiment(tmp_path / "repo", "growing", {"p": our_point(latency_s=0.002)})
+    (entry / "ckp-q.flat.json").write_text(json.dumps(our_point(latency_s=0.004)))  # CK's first file of point q
+    cache = tmp_path / "points.sqlite3"
+    points, skipped, _ = read_repos([("repo", tmp_path / "repo")], cache)
+    assert [p.point for p in points] == ["p"] and "partial point" in skipped[0].reason
+    write_point(entry, "q", our_point(latency_s=0.004))  # the record ends
+    points, skipped, _ = read_repos([("repo", tmp_path / "repo")], cache)
+    assert [p.point for p in points] == ["p", "q"] and not skipped
