@@ -54,7 +54,6 @@ PLATFORM_COUNTS = ("cpu_cores", "cpu_threads", "memory_bytes")
 # these have checks of their own, with their own words
 OWN_CHECKS = ("weights", "model_sha256", "statistical_repetitions", "library_name", *PLATFORM_TEXT, *PLATFORM_COUNTS)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
 VERSIONED_LIBRARY = re.compile(r"^\S+ \d")
 
 

@@ -33,7 +33,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import orjson
 
@@ -384,11 +384,6 @@ class RecordedEntry:
         meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
         data["meta"] = {**meta, **values}
         atomic.write_json(self.path / META_FILE, data)
-
-    def json_files(self) -> Iterator[Path]:
-        for path in sorted(self.path.rglob("*.json")):
-            if path.is_file():
-                yield path
 
 
 def _json_object(path: Path) -> dict[str, Any]:
