@@ -148,7 +148,7 @@ def test_a_kill_storm_corrupts_loses_and_duplicates_no_point(fresh_ck_world):
     assert (report.kills, report.at_point_files) == (6, 4), said
     assert report.failures == []
     assert (report.corrupt, report.lost, report.duplicates) == (0, 0, 0), report.lines()
-    assert report.explorations and all(line.endswith("4 trials (4 measured), 4 points")
+    assert report.explorations and all(line.endswith("4 trials (4 measured), 4 points on the board")
                                        for line in report.explorations), report.explorations
 
 

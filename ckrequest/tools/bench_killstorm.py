@@ -9,9 +9,10 @@ program:request-onnxruntime-classification --dep_add_tags.model=<MobileNet-v1 0.
 Every other kill comes the moment a new point file (``ckp-*``) shows up in the entry (the folder is
 polled), the rest at a random moment of the run. The process group is killed: `ck` and the program it runs.
 
-After each kill: the scoreboard must read the entry (exit 0, no traceback); `ck check` must pass or
-name `--fix` on every line, and pass after `--fix`; no whole point may be unreadable (corrupt) and no
-point recorded before may be gone (lost). At the end each exploration is resumed to its end and must
+After each kill: the scoreboard must read the entry (exit 0, no traceback) and show only whole points
+(a point it shows with one of CK's four files missing, empty or unreadable is corrupt) and every point
+it showed before (else lost); `ck check` must pass or name `--fix` on every line, pass after `--fix`,
+and never pass an entry holding a half-written point. At the end each exploration is resumed to its end and must
 hold exactly N measured trials and N points (more points than trials: duplicates; a measured trial
 without its point: lost). Prints the counts.
 """
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..explore.log import LOG_FILE, STUDY_FILE, read_log
-from ..results.entry import RecordedEntry, point_files
+from ..results.entry import point_files
 
 PROGRAM = "program:request-onnxruntime-classification"
 MODEL = "mobilenet-v1,multiplier-0.25,resolution-128,synthetic"
@@ -54,9 +55,9 @@ def _problems(proc: subprocess.CompletedProcess) -> list[str]:
 class StormReport:
     kills: int = 0
     at_point_files: int = 0
-    corrupt: int = 0  # whole points (or meta.json) unreadable after a kill
-    partial: int = 0  # half-written points a kill left, named by ck check and removed by --fix
-    lost: int = 0  # points recorded before, or measured trials, whose point is gone
+    corrupt: int = 0  # points on the board that are half-written (a CK file of the point missing, empty, cut)
+    partial: int = 0  # half-written points kills left on disk
+    lost: int = 0  # points the board showed before, or measured trials, no longer on the board
     duplicates: int = 0  # more points than measured trials
     board_failures: list[str] = field(default_factory=list)
     check_failures: list[str] = field(default_factory=list)
@@ -71,7 +72,7 @@ class StormReport:
         return [f"kills: {self.kills} ({self.at_point_files} the moment a point file appeared)",
                 f"corrupt points: {self.corrupt}", f"lost points: {self.lost}",
                 f"duplicate points: {self.duplicates}",
-                f"partial points left by kills (named by ck check, removed by --fix): {self.partial}",
+                f"half-written points left on disk by kills: {self.partial}",
                 *[f"exploration {line}" for line in self.explorations],
                 *[f"FAILED: {line}" for line in self.failures]]
 
@@ -84,7 +85,8 @@ class KillStorm:
         self.rng = random.Random(seed)
         self.say = say
         self.report = StormReport()
-        self.kept: dict[str, set[str]] = {}  # entry -> whole points seen after the last kill
+        self.kept: dict[str, set[str]] = {}  # entry -> the points the board showed after the last kill
+        self.seen_partial: set[str] = set()
         self.run_s = {"benchmark": 10.0, "explore": 20.0}  # a run's wall time, measured as it goes
         self.stamp = time.strftime("%Y%m%d-%H%M%S")  # entries of their own in a world used before
         self.benchmark_entry = f"storm-{self.stamp}-benchmark"
@@ -151,35 +153,47 @@ class KillStorm:
 
     # -- after a kill
 
-    def inspect(self, name: str, moment: str) -> None:
-        """The board reads the entry; check passes or names the fix, then passes; nothing corrupt or lost."""
-        entry = self.entry_path(name)
+    def board(self, name: str, moment: str) -> set[str] | None:
+        """The points the scoreboard shows of entry ``name`` (None: it could not read it)."""
+        if not self.entry_path(name).is_dir():
+            return set()  # killed before CK made the entry
         board = self.ck("scoreboard", "request.asplos18", f"--entry={name}", "--format=json")
         try:
-            json.loads(board.stdout)
-            read = board.returncode == 0 and "Traceback" not in board.stderr
+            points = json.loads(board.stdout)
         except ValueError:
-            read = False
-        if not read:
+            points = None
+        if board.returncode != 0 or "Traceback" in board.stderr or not isinstance(points, list):
             self.report.board_failures.append(f"scoreboard after a kill at {moment}: exit {board.returncode}: "
                                               f"{(board.stderr or board.stdout).strip()[-300:]}")
-        if not entry.is_dir():
-            return
-        recorded = RecordedEntry(entry, name)
-        whole = set(recorded.point_uids())
-        self.report.corrupt += sum(1 for uid, files in point_files(entry).items()
-                                   if uid in whole and files.partial_because(entry))
-        self.report.partial += len(point_files(entry)) - len(whole)
-        gone = self.kept.get(name, set()) - whole
-        self.report.lost += len(gone)
-        self.check(name, moment)
-        self.kept[name] = set(RecordedEntry(entry, name).point_uids()) if entry.is_dir() else set()
+            return None
+        return {str(p.get("point")) for p in points if p.get("entry") == name}
 
-    def check(self, name: str, moment: str) -> None:
+    def inspect(self, name: str, moment: str) -> None:
+        """What a user sees after a kill: the board shows only whole points and every point it showed before;
+        `ck check` passes or names the fix (and passes after it), and never passes a half-written point."""
+        entry = self.entry_path(name)
+        shown = self.board(name, moment)
+        if shown is None:
+            return
+        files = point_files(entry) if entry.is_dir() else {}
+        self.report.corrupt += sum(1 for uid in shown if uid not in files or files[uid].partial_because(entry))
+        self.report.lost += len(self.kept.get(name, set()) - shown)
+        partial = {uid for uid, found in files.items() if found.partial_because(entry)}
+        self.report.partial += len(partial - self.seen_partial)
+        self.seen_partial |= partial
+        if entry.is_dir():
+            self.check(name, moment, bool(partial))
+        self.kept[name] = self.board(name, moment) or set()
+
+    def check(self, name: str, moment: str, partial: bool) -> None:
         """`ck check` passes, or every line names its fix (--fix; --resume for a search without a point yet),
         and after --fix only a search to resume is left."""
         found = self.ck("check", "request.asplos18", f"--experiment={name}")
         if not self._passes_or_names_fix(found, f"ck check after a kill at {moment}"):
+            return
+        if found.returncode == 0 and partial:
+            self.report.check_failures.append(f"ck check after a kill at {moment} passes an entry holding a "
+                                              "half-written point")
             return
         if found.returncode == 0 or all(FIX_RESUME in line for line in _problems(found)):
             return
@@ -254,12 +268,12 @@ class KillStorm:
         log = read_log(entry) or {}
         trials = log.get("trials", [])
         measured = [t for t in trials if t.get("status") == "measured"]
-        uids = set(RecordedEntry(entry, name).point_uids())
+        shown = self.board(name, "the end of the search") or set()
         told = {str(t.get("point", "")).split(":")[-1] for t in measured}
-        self.report.duplicates += max(0, len(uids) - len(told))
-        self.report.lost += len(told - uids)
+        self.report.duplicates += max(0, len(shown) - len(told))
+        self.report.lost += len(told - shown)
         self.report.explorations.append(f"{name}: {len(trials)} trials ({len(measured)} measured), "
-                                        f"{len(uids)} points")
+                                        f"{len(shown)} points on the board")
 
 
 def world_env(root: Path) -> dict[str, str]:
