@@ -86,7 +86,8 @@ class KillStorm:
         self.say = say
         self.report = StormReport()
         self.kept: dict[str, set[str]] = {}  # entry -> the points the board showed after the last kill
-        self.seen_partial: set[str] = set()
+        self.seen_partial: set[str] = set()  # each half-written point counted once, however often inspected
+        self.seen_corrupt: set[str] = set()
         self.run_s = {"benchmark": 10.0, "explore": 20.0}  # a run's wall time, measured as it goes
         self.stamp = time.strftime("%Y%m%d-%H%M%S")  # entries of their own in a world used before
         self.benchmark_entry = f"storm-{self.stamp}-benchmark"
@@ -176,7 +177,9 @@ class KillStorm:
         if shown is None:
             return
         files = point_files(entry) if entry.is_dir() else {}
-        self.report.corrupt += sum(1 for uid in shown if uid not in files or files[uid].partial_because(entry))
+        corrupt = {uid for uid in shown if uid not in files or files[uid].partial_because(entry)}
+        self.report.corrupt += len(corrupt - self.seen_corrupt)
+        self.seen_corrupt |= corrupt
         self.report.lost += len(self.kept.get(name, set()) - shown)
         partial = {uid for uid, found in files.items() if found.partial_because(entry)}
         self.report.partial += len(partial - self.seen_partial)
