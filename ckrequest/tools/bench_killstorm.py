@@ -218,6 +218,9 @@ class KillStorm:
         if "Traceback" in said or found.returncode not in (0, 1):
             self.report.check_failures.append(f"{what}: exit {found.returncode}: {said.strip()[-300:]}")
             return False
+        if found.returncode == 1 and not _problems(found):  # an error, not a list of problems
+            self.report.check_failures.append(f"{what}: exit 1 naming no problem: {said.strip()[-300:]}")
+            return False
         unnamed = [line for line in _problems(found) if FIX not in line and FIX_RESUME not in line]
         if unnamed:
             self.report.check_failures.append(f"{what} names no fix: {unnamed[0]}")
