@@ -39,6 +39,8 @@ def test_a_point_a_kill_left_half_written_is_ignored_named_and_removed_by_fix(ck
     shutil.copy(entry / f"ckp-{whole}.flat.json", entry / f"ckp-{flat_only}.flat.json")  # killed after CK's 1st file
     shutil.copy(entry / f"ckp-{whole}.0001.json", entry / f"ckp-{empty_flat}.0001.json")
     (entry / f"ckp-{empty_flat}.flat.json").write_bytes(b"")  # killed while CK wrote the flat file
+    cut = entry / f".ckp-{empty_flat}.features.json.k1lled00.tmp"
+    cut.write_text('{"half')  # killed while an atomic save wrote its temporary file
 
     points, stderr = board_points(ck_world, "half-written-point")
     assert [p["point"] for p in points] == [whole]
@@ -49,11 +51,14 @@ def test_a_point_a_kill_left_half_written_is_ignored_named_and_removed_by_fix(ck
     named = [line for line in found.stdout.splitlines() if "partial point" in line]
     assert len(named) == 2 and all("--fix" in line for line in named), found.stdout
     assert any(flat_only in line for line in named) and any(empty_flat in line for line in named)
+    assert any(cut.name in line and "writes a kill cut short" in line and "--fix" in line
+               for line in found.stdout.splitlines()), found.stdout
 
     fixed = check(ck_world, "half-written-point", "--fix")
     assert fixed.returncode == 0, fixed.stdout
     assert "fit to contribute (1 point(s))" in fixed.stdout
     assert sorted({p.name.split(".")[0] for p in entry.glob("ckp-*")}) == [f"ckp-{whole}"]
+    assert not cut.exists()
     assert check(ck_world, "half-written-point").returncode == 0
 
 

@@ -204,7 +204,12 @@ def _strings(value: Any) -> Iterable[str]:
 
 
 def entry_files(entry: RecordedEntry) -> list[Path]:
-    return sorted(p for p in entry.path.rglob("*") if p.is_file())
+    """The entry's files, without the temporary files of writes a kill cut short."""
+    return sorted(p for p in entry.path.rglob("*") if p.is_file() and not atomic.is_temporary(p.name))
+
+
+def unfinished_writes(entry: RecordedEntry) -> list[Path]:
+    return sorted(p for p in entry.path.rglob("*") if p.is_file() and atomic.is_temporary(p.name))
 
 
 def read_text_file(path: Path) -> str | None:
@@ -272,6 +277,11 @@ def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     if why_pipeline:
         problems.append(Problem(f"experiment:{entry.name} {PIPELINE_FILE}", f"{why_pipeline}: half-written by a kill",
                                 f"run: {options.fix_command} (removes it; the next record writes it again)"))
+    cut = unfinished_writes(entry)
+    if cut:
+        problems.append(Problem(f"experiment:{entry.name} {cut[0].relative_to(entry.path)}",
+                                f"{len(cut)} temporary file(s) of writes a kill cut short",
+                                f"run: {options.fix_command} (removes them)"))
     for uid, reason in entry.partial_points().items():
         problems.append(Problem(f"experiment:{entry.name} point {uid}", reason, f"run: {options.fix_command} "
                                 "(removes it)"))
@@ -308,7 +318,9 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
 
 
 def remove_partial_points(entry: RecordedEntry) -> list[str]:
-    """The `--fix` for points a kill left half-written: their files removed; the UIDs."""
+    """The `--fix` for what a kill left: the files of half-written points and of cut writes; the UIDs of the points."""
+    for path in unfinished_writes(entry):
+        path.unlink(missing_ok=True)
     partial = list(entry.partial_points())
     for uid in partial:
         entry.remove_point(uid)

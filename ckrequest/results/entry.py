@@ -116,7 +116,8 @@ def data_files(entry_dir: Path) -> list[str]:
     kept = []
     for path in sorted(entry_dir.rglob("*")):
         relative = path.relative_to(entry_dir)
-        ck_own = relative.parts[0] == ".cm" or str(relative) in CK_BOOKKEEPING or POINT_FILE.match(path.name)
+        ck_own = (relative.parts[0] == ".cm" or str(relative) in CK_BOOKKEEPING or POINT_FILE.match(path.name)
+                  or atomic.is_temporary(path.name))  # a write a kill cut short is no data
         if path.is_file() and not ck_own:
             kept.append(str(relative))
     return kept
