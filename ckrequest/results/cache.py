@@ -2,8 +2,8 @@
 
 A row is keyed by the entry's folder and the repository name its points carry, and holds a
 signature of the files the points were read from (name, size and mtime of ``.cm/meta.json``,
-``pipeline.json`` and each point's flat file; the names of CK's other point files, which say whether a
-point is whole), of the schema,
+``pipeline.json`` and each point's flat file; how many other point files there are, which says
+whether the points are whole), of the schema,
 and of what the caller's ``finish`` step depends on (the platform descriptions the board attaches):
 the points are kept as ``finish`` left them. An entry whose signature differs, because a file
 changed, appeared or went, is read again; a removed entry is never looked up (its row is dropped
@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 import orjson
 
-from .entry import META_FILE, PIPELINE_FILE, POINT_FILE, POINT_SUFFIX
+from .entry import META_FILE, PIPELINE_FILE, POINT_SUFFIX
 from .reader import Dependency, EntryInfo, ResultPoint, SkippedEntry, entry_dirs, read_entry
 from .schema import KEYS
 
@@ -37,16 +37,20 @@ def signature(entry_dir: Path, context: str = "") -> str:
         parts.append(f"meta:{stat.st_size}:{stat.st_mtime_ns}")
     except OSError:
         parts.append("meta:-")
+    others = 0  # CK's other point files: written once, whole (atomic saves): how many there are says enough
     with os.scandir(entry_dir) as found:
-        files = [(item.name, item) for item in found
-                 if item.name == PIPELINE_FILE or POINT_FILE.match(item.name)]
+        files = []
+        for item in found:
+            name = item.name
+            if name.endswith(POINT_SUFFIX) or name == PIPELINE_FILE:
+                files.append((name, item))
+            elif name.startswith("ckp-") and name.endswith(".json"):
+                others += 1
     files.sort()
     for name, item in files:
-        if name != PIPELINE_FILE and not name.endswith(POINT_SUFFIX):
-            parts.append(name)  # CK's other point files: written once, whole (atomic saves); there or not
-            continue
         stat = item.stat()
         parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    parts.append(f"others:{others}")
     return "\n".join(parts)
 
 

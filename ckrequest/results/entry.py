@@ -92,17 +92,20 @@ class PointFiles:
         return ""
 
 
-def point_files(entry_dir: Path) -> dict[str, PointFiles]:
-    """CK's point files in ``entry_dir``, by point UID (one directory listing)."""
+def point_files(entry_dir: Path, sizes: bool = True) -> dict[str, PointFiles]:
+    """CK's point files in ``entry_dir``, by point UID (one directory listing); without ``sizes`` (the
+    board: atomic saves never leave an empty file) a size is -1 and only presence counts."""
     found: dict[str, PointFiles] = {}
     with os.scandir(entry_dir) as items:
         for item in items:
+            if not item.name.startswith("ckp-"):
+                continue
             match = POINT_FILE.match(item.name)
             if match is None:
                 continue
             part = "subpoint" if match["part"].isdigit() else match["part"]
             try:
-                size = item.stat().st_size
+                size = item.stat().st_size if sizes else -1
             except FileNotFoundError:  # removed while listed
                 continue
             point = found.setdefault(match["uid"], PointFiles(match["uid"], {}))

@@ -347,7 +347,7 @@ def read_entry(entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[Resul
                                   f"(ck check request.asplos18 --experiment={entry_dir.name} --fix rebuilds it)"))
         info = EntryInfo(repo=repo, name=entry_dir.name, meta={}, tags=(), deps=_deps(entry_dir, {}),
                          validated=_validated(entry_dir.name, {}))
-    points = point_files(entry_dir)
+    points = point_files(entry_dir, sizes=False)  # the flat file is read below; CK's others are whole
     if not points:
         kept = data_files(entry_dir)
         if kept:  # an exploration whose trials measured nothing yet: its data stay
