@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what _new_temp_file names: .<name>.<random>.tmp
+
+
+def is_temporary(name: str) -> bool:
+    """A file this module writes before renaming it: one left behind is a write a kill cut short."""
+    return bool(TEMPORARY.match(name))
 
 
 def _umask() -> int:

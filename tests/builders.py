@@ -116,14 +116,24 @@ def our_point(arch: str = "mobilenet-v1", latency_s: float = 0.004, top1: float 
 
 def write_experiment(repo: Path, name: str, points: dict[str, dict | str], meta: dict | None = None,
                      tags: tuple[str, ...] = (), raw_meta: str | None = None) -> Path:
-    """A CK experiment entry folder: .cm/meta.json and ckp-<uid>.flat.json per point (a str is written as is)."""
+    """A CK experiment entry folder: .cm/meta.json and a whole point per flat file (a str is written as is)."""
     entry = repo / "experiment" / name
     (entry / ".cm").mkdir(parents=True, exist_ok=True)
     whole = {"meta": meta or {}, "tags": list(tags), "pipeline_uoa": "program"}
     (entry / ".cm" / "meta.json").write_text(raw_meta if raw_meta is not None else json.dumps(whole))
     for uid, flat in points.items():
-        (entry / f"ckp-{uid}.flat.json").write_text(flat if isinstance(flat, str) else json.dumps(flat))
+        write_point(entry, uid, flat)
     return entry
+
+
+def write_point(entry: Path, uid: str, flat: dict | str) -> Path:
+    """A point as CK's experiment module writes it: the flat file (a str is written as is), a subpoint, the
+    features; the flat file's path."""
+    for part in ("0001", "features", "features_flat"):
+        (entry / f"ckp-{uid}.{part}.json").write_text("{}")
+    path = entry / f"ckp-{uid}.flat.json"
+    path.write_text(flat if isinstance(flat, str) else json.dumps(flat))
+    return path
 
 
 def write_results_repo(root: Path, alias: str = "test-results") -> Path:

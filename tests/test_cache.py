@@ -17,7 +17,7 @@ import ckrequest
 from ckrequest.digest import cached_tree_sha256, tree_sha256
 from ckrequest.results.cache import read_repos
 
-from builders import make_imagenet_dir, our_point, write_experiment, write_results_repo
+from builders import make_imagenet_dir, our_point, write_experiment, write_point, write_results_repo
 from conftest import CkWorld
 
 
@@ -46,7 +46,7 @@ def test_a_changed_point_a_new_one_and_a_removed_entry_are_never_served_stale(tm
     flat["##characteristics#run#inference_latency#all"] = [0.005] * 3  # the same size: only the time differs
     flat_path.write_text(json.dumps(flat))
     os.utime(flat_path, ns=(flat_path.stat().st_atime_ns, flat_path.stat().st_mtime_ns + 1_000_000))
-    (flat_path.parent / "ckp-q.flat.json").write_text(json.dumps(our_point(latency_s=0.007)))  # a point more
+    write_point(flat_path.parent, "q", our_point(latency_s=0.007))  # a point more
     shutil.rmtree(tmp_path / "repo" / "experiment" / "gone")
     assert board(tmp_path, cache) == {"kept:p": 0.005, "kept:q": 0.007} == board(tmp_path, None)
 

@@ -113,7 +113,7 @@ def test_malformed_entries_are_reported_by_name_and_the_rest_still_read(tmp_path
     write_experiment(tmp_path, "bad-meta", {"p": our_point()}, raw_meta="{not json")
     write_experiment(tmp_path, "meta-not-object", {"p": our_point()}, raw_meta="[1, 2]")
     points, skipped = read(tmp_path)
-    assert [p.entry for p in points] == ["good"]
+    assert [p.entry for p in points] == ["bad-meta", "good", "meta-not-object"]  # a bad meta loses no point
     reasons = {s.path.name if s.path.name != "ckp-p.flat.json" else s.path.parent.name: s.reason for s in skipped}
     assert set(reasons) == {"bad-json", "no-results", "not-a-number", "bad-meta", "meta-not-object"}
     assert "no result keys" in reasons["no-results"]

@@ -10,9 +10,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import atomic
 from ..errors import RequestError
 
 REPO_ALIAS = "ck-request"
+_ATOMIC = "_ckrequest_atomic"
+
+
+def make_saves_atomic() -> None:
+    """Every file CK saves (its JSON through ``save_json_to_file`` included) goes to a temporary file in
+    the same folder, is flushed and renamed: a kill leaves the old file or the new one, never half of one.
+    CK 2.6.4 writes them in place (``ck.files.save_text_file``); appends stay as CK does them."""
+    import ck.files
+
+    plain = ck.files.save_text_file
+    if getattr(plain, _ATOMIC, False):
+        return
+
+    def save_text_file(i: dict[str, Any]) -> dict[str, Any]:
+        if i.get("append", "") == "yes":
+            return plain(i)
+        text = i["string"]
+        data = (text.encode("utf8") if isinstance(text, str) else bytes(text)).replace(b"\r", b"")
+        try:
+            atomic.write_bytes(i["text_file"], data)
+        except OSError as err:
+            return {"return": 1, "error": f"problem writing text file={i['text_file']} ({err})"}
+        return {"return": 0}
+
+    setattr(save_text_file, _ATOMIC, True)
+    ck.files.save_text_file = save_text_file  # CK's save_json_to_file and the kernel's save_text_file call this one
 
 
 def access(request: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import SCENARIO_MODULE_UID, atomic, places
-from ..results.entry import sidecar_path
+from ..results.entry import RecordedEntry, sidecar_path
 from ..results.writer import LATENCIES_FILE, LOADGEN_DIR, PREDICTIONS_FILE, TIMER_FILE
 from ..run.loadgen_log import ACCURACY_LOG, DETAIL_LOG, SUMMARY_LOG
 
@@ -90,6 +90,13 @@ def clear_stale_lock(entry: Path, say: Callable[[str], None]) -> bool:
             say(f"ck-request: removed {name} of {entry.parent.name}:{entry.name}, half-written by process {owner} "
                 "(CK writes it again with the next point)")
     return True
+
+
+def _rebuild_meta(entry: Path, say: Callable[[str], None]) -> None:
+    """CK cannot load an entry whose .cm/meta.json is unreadable (an older kill): rebuilt from its points."""
+    why = RecordedEntry(entry, entry.name).rebuild_description()
+    if why:
+        say(f"ck-request: rebuilt .cm/meta.json of {entry.parent.name}:{entry.name}, which {why}")
 
 
 def _half_written(path: Path) -> bool:
@@ -256,6 +263,8 @@ def guard(plain_access: Callable[[dict], dict], say: Callable[[str], None]) -> C
             entry = _entry_path(plain_access, request)  # CK waits on a locked entry here, up to 120 s
             if entry is not None:
                 clear_stale_lock(entry, say)
+                if _is_experiment(request):
+                    _rebuild_meta(entry, say)
         if creating:  # two records into one new entry: CK's own creation races (alias files), one at a time
             with one_at_a_time(places.ck_repos() / "ck-request-record.lock"):
                 return plain_access(request)
@@ -293,5 +302,8 @@ def install(kernel: Any) -> None:
     """Guard the kernel's ``access``, once per process."""
     if installed(kernel):
         return
+    from .kernel import make_saves_atomic
+
+    make_saves_atomic()
     kernel.access = guard(kernel.access, lambda line: print(line, file=sys.stderr, flush=True))
     atexit.register(forget_runs)

@@ -4,11 +4,16 @@ One problem per line. The checks: the unified keys (DESIGN.md §4) are present, 
 least three statistical repetitions, the platform is described, dependency versions and the
 model's checksum are recorded, the weights say whether they are real or synthetic (and synthetic
 ones give no accuracy), the pipeline replays on another machine, and no absolute path of this
-machine or of a user's home, nor this machine's name, leaked into the entry.
+machine or of a user's home, nor this machine's name, leaked into any file of the entry (its JSON,
+and every text file: exploration logs, the Optuna journal, LoadGen's logs, gzipped or not, named
+by file and line). A point a kill left half-written and an unreadable ``.cm/meta.json`` are named
+with the one fix (``--fix`` removes the point, rebuilds the meta); an entry without a point is
+removed by ``--fix`` only when it holds nothing but CK's bookkeeping, never an exploration's data.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import socket
@@ -21,7 +26,16 @@ from ..digest import cached_tree_sha256
 from ..errors import RequestError
 from ..models.model_info import ModelInfo
 from ..results import schema
-from ..results.entry import META_FILE, PIPELINE_FILE, RecordedEntry, RecordedPoint, read_json
+from ..results.entry import (
+    META_FILE,
+    PIPELINE_FILE,
+    RecordedEntry,
+    RecordedPoint,
+    data_files,
+    point_files,
+    read_json,
+    unreadable_json,
+)
 from ..run.config import NATIVE
 from .portable import (
     MachineRoot,
@@ -159,6 +173,8 @@ def _model_unchanged(entry: RecordedEntry, options: CheckOptions) -> list[Proble
 
 def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     where = f"experiment:{entry.name} pipeline.json"
+    if (entry.path / PIPELINE_FILE).exists() and unreadable_json(entry.path / PIPELINE_FILE):
+        return []  # half-written: named with the record's state
     pipeline = entry.pipeline()
     if not pipeline:
         return [Problem(where, "missing: no dependency versions, nothing to replay",
@@ -167,7 +183,8 @@ def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = [Problem(where, "no dependencies recorded", "record with ck benchmark --record")] if not deps else []
     problems += [Problem(where, f"dependency {d.key} has no version", "record again") for d in deps.values()
                  if not d.version]
-    points_bound = any(point_presets_deps(read_json(p)) for p in entry.path.glob("ckp-*.json"))
+    points_bound = any(point_presets_deps(read_json(entry.path / name)) for files in point_files(entry.path).values()
+                       if not files.partial_because(entry.path) for name in files.names())
     if not is_portable(pipeline) or points_bound:
         problems.append(Problem(where, "dependencies bound to this machine's env entries: a replay elsewhere "
                                        "would stop to ask on stdin", f"run: {options.fix_command}"))
@@ -186,27 +203,109 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
+def entry_files(entry: RecordedEntry) -> list[Path]:
+    """The entry's files, without the temporary files of writes a kill cut short."""
+    return sorted(p for p in entry.path.rglob("*") if p.is_file() and not atomic.is_temporary(p.name))
+
+
+def unfinished_writes(entry: RecordedEntry) -> list[Path]:
+    return sorted(p for p in entry.path.rglob("*") if p.is_file() and atomic.is_temporary(p.name))
+
+
+def read_text_file(path: Path) -> str | None:
+    """A file's text (gunzipped); None for a binary file or one that cannot be read."""
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None
+    return None if b"\0" in data else data.decode("utf-8", errors="replace")
+
+
+def _json_strings(path: Path, text: str) -> list[str] | None:
+    if not path.name.endswith(".json"):
+        return None
+    try:
+        return list(_strings(json.loads(text)))
+    except ValueError:  # not JSON after all (a partial file, named elsewhere): read as text
+        return None
+
+
 def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = []
     hostnames = [] if options.allow_hostname else [(h, hostname_pattern(h)) for h in options.hostnames]
-    for path in entry.json_files():
+    fix = f"run: {options.fix_command}"
+    for path in entry_files(entry):
+        text = read_text_file(path)
+        if text is None:
+            continue
         where = f"experiment:{entry.name} {path.relative_to(entry.path)}"
-        strings = list(_strings(read_json(path)))
-        paths = [] if options.allow_home_paths else sorted({p for s in strings for p in leaked_paths(s, options.roots)})
-        if paths:
-            problems.append(Problem(where, f"{len(paths)} machine-specific path(s) leaked, e.g. {paths[0]}",
-                                    f"run: {options.fix_command}"))
-        problems += [Problem(where, f"host name {name!r} leaked", f"run: {options.fix_command}")
-                     for name, pattern in hostnames if any(pattern.search(s) for s in strings)]
+        strings = _json_strings(path, text)
+        if strings is not None:  # a JSON file: its strings, as they will read once parsed
+            paths = [] if options.allow_home_paths else sorted({p for s in strings
+                                                                for p in leaked_paths(s, options.roots)})
+            if paths:
+                problems.append(Problem(where, f"{len(paths)} machine-specific path(s) leaked, e.g. {paths[0]}", fix))
+            problems += [Problem(where, f"host name {name!r} leaked", fix)
+                         for name, pattern in hostnames if any(pattern.search(s) for s in strings)]
+            continue
+        lines = text.splitlines()
+        if not options.allow_home_paths:
+            found = [(n, leaked_paths(line, options.roots)) for n, line in enumerate(lines, 1)]
+            found = [(n, paths) for n, paths in found if paths]
+            if found:
+                count = len({p for _, paths in found for p in paths})
+                problems.append(Problem(f"{where} line {found[0][0]}", f"{count} machine-specific path(s) leaked "
+                                        f"in {len(found)} line(s), e.g. {found[0][1][0]}", fix))
+        for name, pattern in hostnames:
+            at = next((n for n, line in enumerate(lines, 1) if pattern.search(line)), 0)
+            if at:
+                problems.append(Problem(f"{where} line {at}", f"host name {name!r} leaked", fix))
+    return problems
+
+
+def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
+    """What a kill may leave: an unreadable meta, half-written points, a meta counting other points."""
+    problems = []
+    why = unreadable_json(entry.path / META_FILE)
+    if why:
+        problems.append(Problem(f"experiment:{entry.name} .cm/meta.json",
+                                f"unreadable: it {why}; CK cannot load the entry",
+                                f"run: {options.fix_command} (rebuilds it from the points on disk)"))
+    why_pipeline = unreadable_json(entry.path / PIPELINE_FILE) if (entry.path / PIPELINE_FILE).exists() else ""
+    if why_pipeline:
+        problems.append(Problem(f"experiment:{entry.name} {PIPELINE_FILE}", f"{why_pipeline}: half-written by a kill",
+                                f"run: {options.fix_command} (removes it; the next record writes it again)"))
+    cut = unfinished_writes(entry)
+    if cut:
+        problems.append(Problem(f"experiment:{entry.name} {cut[0].relative_to(entry.path)}",
+                                f"{len(cut)} temporary file(s) of writes a kill cut short",
+                                f"run: {options.fix_command} (removes them)"))
+    for uid, reason in entry.partial_points().items():
+        problems.append(Problem(f"experiment:{entry.name} point {uid}", reason, f"run: {options.fix_command} "
+                                "(removes it)"))
+    counted = None if why else entry.description().get("points")
+    on_disk = len(entry.point_uids())
+    if counted is not None and str(counted) != str(on_disk) and not problems:
+        problems.append(Problem(f"experiment:{entry.name} .cm/meta.json", f"counts {counted} point(s), "
+                                f"{on_disk} on disk", f"run: {options.fix_command}"))
     return problems
 
 
 def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
+    problems = _record_state(entry, options)
     uids = entry.point_uids()
     if not uids:
-        return [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
-                        f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
-    problems: list[Problem] = []
+        kept = data_files(entry.path)
+        if kept:
+            return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
+                                       f"{', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}",
+                                       f"an exploration: continue it with ck explore request.asplos18 "
+                                       f"--record_uoa={entry.alias} ... --resume; or remove it yourself: "
+                                       f"ck rm experiment:{entry.name} --force")]
+        return problems + [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
+                                   f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
     for uid in uids:
         point = entry.point(uid)
         where = f"experiment:{entry.name} point {uid}"
@@ -218,29 +317,42 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     return problems
 
 
-def repair_points_count(entry: RecordedEntry) -> bool:
-    """A record killed before CK updated the entry leaves a meta counting fewer points than there are."""
-    try:
-        description = entry.description()
-    except RequestError:
-        description = {}
+def remove_partial_points(entry: RecordedEntry) -> list[str]:
+    """The `--fix` for what a kill left: the files of half-written points and of cut writes; the UIDs of the points."""
+    for path in unfinished_writes(entry):
+        path.unlink(missing_ok=True)
+    partial = list(entry.partial_points())
+    for uid in partial:
+        entry.remove_point(uid)
+    return partial
+
+
+def repair_meta(entry: RecordedEntry) -> str:
+    """An unreadable meta rebuilt from the files on disk, or its count of points made true; what was done."""
+    pipeline = entry.path / PIPELINE_FILE
+    if pipeline.exists() and unreadable_json(pipeline):
+        pipeline.unlink()  # CK writes it only when absent: the next record writes it whole
+    why = entry.rebuild_description()
+    if why:
+        return f".cm/meta.json rebuilt from the points on disk (it {why})"
+    description = entry.description()
     count = str(len(entry.point_uids()))
     if description.get("points") == count:
-        return False
+        return ""
     atomic.write_json(entry.path / META_FILE, {**description, "points": count})
-    return True
+    return f"point count repaired ({count})"
 
 
 def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
-    """The `--fix`: portable pipeline.json, machine paths and host names replaced; returns the files changed."""
+    """The `--fix`: portable pipeline.json, machine paths and host names replaced in every file; the files changed."""
     changed = []
     hostnames: Sequence[str] = () if options.allow_hostname else options.hostnames
     roots = None if options.allow_home_paths else list(options.roots)
-    for path in entry.json_files():
-        try:
-            data = read_json(path)
-        except RequestError:
+    for path in entry_files(entry):
+        text = read_text_file(path)
+        if text is None:
             continue
+        data = _json_object_or_text(path, text)
         if path == entry.path / PIPELINE_FILE and isinstance(data, dict):
             fixed = portable_pipeline(data)
         elif path.name.startswith("ckp-") and isinstance(data, dict):
@@ -248,7 +360,21 @@ def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
         else:
             fixed = data
         fixed = scrub(fixed, roots, hostnames)
-        if fixed != data:
-            atomic.write_text(path, json.dumps(fixed, indent=2, sort_keys=True) + "\n")
-            changed.append(path)
+        if fixed == data:
+            continue
+        new_text = fixed if isinstance(fixed, str) else json.dumps(fixed, indent=2, sort_keys=True) + "\n"
+        if path.suffix == ".gz":
+            atomic.write_bytes(path, gzip.compress(new_text.encode(), mtime=0))
+        else:
+            atomic.write_text(path, new_text)
+        changed.append(path)
     return changed
+
+
+def _json_object_or_text(path: Path, text: str) -> Any:
+    if path.name.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text

@@ -2,7 +2,8 @@
 
 A row is keyed by the entry's folder and the repository name its points carry, and holds a
 signature of the files the points were read from (``digest.file_identity`` of ``.cm/meta.json``,
-``pipeline.json`` and each ``ckp-*.flat.json``), of the code that read them (the package's version
+``pipeline.json`` and each ``ckp-*.flat.json``; how many other point files there are, which says
+whether the points are whole), of the code that read them (the package's version
 and the source of the reader, the schema and every module of ours they import: ``digest.code_digest``),
 and of what the caller's ``finish`` step depends on (the platform descriptions the board attaches, and
 the code that attaches them): the points are kept as ``finish`` left them. An entry whose signature
@@ -39,11 +40,18 @@ def signature(entry_dir: Path, context: str = "", code: str = "") -> str:
         parts.append(file_identity(META_FILE, (entry_dir / META_FILE).stat()))
     except OSError:
         parts.append("meta:-")
+    others = 0  # CK's other point files: written once, whole (atomic saves): how many there are says enough
     with os.scandir(entry_dir) as found:
-        files = [(item.name, item) for item in found
-                 if item.name == PIPELINE_FILE or (item.name.startswith("ckp-") and item.name.endswith(POINT_SUFFIX))]
+        files = []
+        for item in found:
+            name = item.name
+            if name.endswith(POINT_SUFFIX) or name == PIPELINE_FILE:
+                files.append((name, item))
+            elif name.startswith("ckp-") and name.endswith(".json"):
+                others += 1
     files.sort()
     parts += [file_identity(name, item.stat()) for name, item in files]
+    parts.append(f"others:{others}")
     return "\n".join(parts)
 
 

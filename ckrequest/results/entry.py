@@ -7,6 +7,13 @@ sidecars (``ckp-<uid>.predictions-<sub>.json``, ``ckp-<uid>.latencies-<sub>.json
 driven by MLPerf LoadGen ``ckp-<uid>.loadgen-summary-<sub>.txt``, ``...loadgen-detail-<sub>.txt.gz``,
 ``...loadgen-accuracy-<sub>.json.gz``).
 
+CK's experiment module writes a point as four files, one after the other: ``ckp-<uid>.flat.json``,
+``ckp-<uid>.0001.json`` (a subpoint), ``ckp-<uid>.features.json``, ``ckp-<uid>.features_flat.json``,
+then updates ``.cm/meta.json``. A point is whole when all four are there (and, read by ``ck check``,
+readable); a point a kill left half-written is *partial*: every reader ignores it, ``ck check`` names
+it and its ``--fix`` removes it. An unreadable ``.cm/meta.json`` is read around and can be rebuilt from
+the files on disk (``rebuilt_description``).
+
 The rules, used by the scoreboard, the dashboard, validate, check and replay alike:
 
 - a number is a finite int/float or a string holding one; ``None`` and ``""`` mean "not recorded";
@@ -22,22 +29,27 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import orjson
 
-from .. import atomic
+from .. import SCENARIO_MODULE_UID, atomic
 from ..errors import RequestError
 from ..run.config import NATIVE
 
 META_FILE = Path(".cm") / "meta.json"
+INFO_FILE = Path(".cm") / "info.json"
 PIPELINE_FILE = "pipeline.json"
 POINT_SUFFIX = ".flat.json"
 # CK's own files of a point (a subpoint is .NNNN.json); a point is whole with one of each part
 POINT_FILE = re.compile(r"^ckp-(?P<uid>[^.]+)\.(?P<part>flat|features|features_flat|\d{4})\.json$")
+POINT_PARTS = ("flat", "subpoint", "features", "features_flat")  # in the order CK writes them
+KILLED = "a record killed while CK wrote it"
+CK_BOOKKEEPING = (PIPELINE_FILE, "desc.json")  # what CK writes into an entry besides points (and .cm/)
 # our files next to CK's, per point and subpoint (CK takes any ckp-<point>.<4 characters>.* for a subpoint
 # of its own, so ours are named <kind>-<subpoint>)
 SIDECARS = {"predictions": ".json", "latencies": ".json.gz",
@@ -52,6 +64,79 @@ def sidecar_path(entry_dir: Path, point: str, kind: str, sub_point: int) -> Path
 def sidecar_paths(entry_dir: Path, point: str, kind: str) -> list[Path]:
     """A point's sidecars of one kind, oldest subpoint first ("*" for every point)."""
     return sorted(entry_dir.glob(f"ckp-{point}.{kind}-[0-9][0-9][0-9][0-9]{SIDECARS[kind]}"))
+
+
+@dataclass(frozen=True)
+class PointFiles:
+    """CK's files of one point on disk: part ("flat", "subpoint", ...) -> [(file name, size)]."""
+
+    uid: str
+    parts: dict[str, list[tuple[str, int]]]
+
+    def names(self) -> list[str]:
+        return sorted(name for files in self.parts.values() for name, _ in files)
+
+    def partial_because(self, entry_dir: Path | None = None) -> str:
+        """Why the point is not whole ('' when it is): a part missing or empty; with ``entry_dir``, also a
+        part that is not a JSON object (``ck check`` reads them all; the board trusts atomic writes)."""
+        missing = [part for part in POINT_PARTS if part not in self.parts]
+        if missing:
+            return f"partial point: no {', '.join(missing)} file ({KILLED})"
+        for name, size in sorted(f for files in self.parts.values() for f in files):
+            if size == 0:
+                return f"partial point: {name} is empty ({KILLED})"
+            if entry_dir is not None:
+                why = unreadable_json(entry_dir / name)
+                if why:
+                    return f"partial point: {name} {why} ({KILLED})"
+        return ""
+
+
+def point_files(entry_dir: Path, sizes: bool = True) -> dict[str, PointFiles]:
+    """CK's point files in ``entry_dir``, by point UID (one directory listing); without ``sizes`` (the
+    board: atomic saves never leave an empty file) a size is -1 and only presence counts."""
+    found: dict[str, PointFiles] = {}
+    with os.scandir(entry_dir) as items:
+        for item in items:
+            if not item.name.startswith("ckp-"):
+                continue
+            match = POINT_FILE.match(item.name)
+            if match is None:
+                continue
+            part = "subpoint" if match["part"].isdigit() else match["part"]
+            try:
+                size = item.stat().st_size if sizes else -1
+            except FileNotFoundError:  # removed while listed
+                continue
+            point = found.setdefault(match["uid"], PointFiles(match["uid"], {}))
+            point.parts.setdefault(part, []).append((item.name, size))
+    return dict(sorted(found.items()))
+
+
+def data_files(entry_dir: Path) -> list[str]:
+    """What an entry holds besides CK's own files (.cm/, pipeline.json, desc.json, point files): an
+    exploration's log and journal, sidecars... (relative paths)."""
+    kept = []
+    for path in sorted(entry_dir.rglob("*")):
+        relative = path.relative_to(entry_dir)
+        ck_own = (relative.parts[0] == ".cm" or str(relative) in CK_BOOKKEEPING or POINT_FILE.match(path.name)
+                  or atomic.is_temporary(path.name))  # a write a kill cut short is no data
+        if path.is_file() and not ck_own:
+            kept.append(str(relative))
+    return kept
+
+
+def unreadable_json(path: Path) -> str:
+    """Why ``path`` is not a readable JSON object ('' when it is)."""
+    try:
+        if path.stat().st_size == 0:
+            return "is empty"
+        data = read_json(path)
+    except FileNotFoundError:
+        return "is missing"
+    except (OSError, ValueError) as err:
+        return f"is not readable JSON ({str(err).splitlines()[0][:80]})"
+    return "" if isinstance(data, dict) else "is not a JSON object"
 
 
 class MalformedPoint(ValueError):
@@ -215,7 +300,20 @@ class RecordedEntry:
         return self.path.name
 
     def point_uids(self) -> list[str]:
-        return sorted(p.name[len("ckp-"):-len(POINT_SUFFIX)] for p in self.path.glob(f"ckp-*{POINT_SUFFIX}"))
+        """The whole points (a partial one is not a point: see the module's description)."""
+        return [uid for uid, files in point_files(self.path).items() if not files.partial_because()]
+
+    def partial_points(self) -> dict[str, str]:
+        """Points a kill left half-written, every file read: UID -> why."""
+        found = {uid: files.partial_because(self.path) for uid, files in point_files(self.path).items()}
+        return {uid: why for uid, why in found.items() if why}
+
+    def remove_point(self, uid: str) -> list[str]:
+        """Remove a point's files (CK's and our sidecars); the names removed."""
+        names = sorted(p.name for p in self.path.glob(f"ckp-{uid}.*") if p.is_file())
+        for name in names:
+            (self.path / name).unlink(missing_ok=True)
+        return names
 
     def point(self, uid: str = "") -> RecordedPoint:
         uids = self.point_uids()
@@ -253,6 +351,33 @@ class RecordedEntry:
             raise RequestError(f"{self.path / META_FILE}", "is not a JSON object", "record the entry again")
         return data
 
+    def rebuilt_description(self) -> dict[str, Any]:
+        """.cm/meta.json as CK keeps it for an entry of recorded points, from the files on disk: when it was
+        added (.cm/info.json), the scenario module, the pipeline's UID (pipeline.json, else a point), the count."""
+        rebuilt: dict[str, Any] = {}
+        info = _json_object(self.path / INFO_FILE)
+        if isinstance(info.get("control"), dict):
+            rebuilt["added"] = info["control"]
+        rebuilt["meta"] = {"scenario_module_uoa": SCENARIO_MODULE_UID}
+        uids = self.point_uids()
+        choices = _json_object(self.path / PIPELINE_FILE).get("choices")
+        pipeline_uid = choices.get("module_uoa") if isinstance(choices, dict) else None
+        for uid in uids if not pipeline_uid else ():
+            pipeline_uid = _json_object(self.path / f"ckp-{uid}{POINT_SUFFIX}").get("##choices#module_uoa")
+            if pipeline_uid:
+                break
+        if pipeline_uid:
+            rebuilt["pipeline_uid"] = rebuilt["pipeline_uoa"] = str(pipeline_uid)
+        rebuilt["points"] = str(len(uids))
+        return rebuilt
+
+    def rebuild_description(self) -> str:
+        """Rewrite an unreadable .cm/meta.json from the files on disk; why it was unreadable ('' if it was not)."""
+        why = unreadable_json(self.path / META_FILE)
+        if why:
+            atomic.write_json(self.path / META_FILE, self.rebuilt_description())
+        return why
+
     def meta(self) -> dict[str, Any]:
         meta = self.description().get("meta", {})
         return meta if isinstance(meta, dict) else {}
@@ -264,10 +389,13 @@ class RecordedEntry:
         data["meta"] = {**meta, **values}
         atomic.write_json(self.path / META_FILE, data)
 
-    def json_files(self) -> Iterator[Path]:
-        for path in sorted(self.path.rglob("*.json")):
-            if path.is_file():
-                yield path
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def dependencies_of(pipeline: Mapping[str, Any]) -> dict[str, RecordedDependency]:

@@ -16,7 +16,6 @@ or point is returned as a ``SkippedEntry`` naming it, never raised.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -30,9 +29,11 @@ from .entry import (
     POINT_SUFFIX,
     MalformedPoint,
     clean_text,
+    data_files,
     dependencies_of,
     flag,
     number,
+    point_files,
     read_json,
     repetition_count,
     repetition_values,
@@ -333,28 +334,46 @@ def interrupted_fix(name: str) -> str:
     return f"ck check request.asplos18 --experiment={name} --fix removes it"
 
 
-def point_files(entry_dir: Path) -> list[str]:
-    return sorted(n for n in os.listdir(entry_dir) if n.startswith("ckp-") and n.endswith(POINT_SUFFIX))
-
-
 def read_entry(entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[ResultPoint | SkippedEntry]]:
-    """The entry's description and its points (malformed ones as SkippedEntry)."""
+    """The entry's description and its whole points (malformed and partial ones as SkippedEntry).
+
+    An unreadable .cm/meta.json loses the entry's meta, never its points."""
+    items: list[ResultPoint | SkippedEntry] = []
     try:
         info = read_entry_info(entry_dir, repo)
     except (OSError, ValueError) as err:
-        return None, [SkippedEntry(entry_dir, f"unreadable .cm/meta.json ({err})")]
-    names = point_files(entry_dir)
-    if not names:
-        return info, [SkippedEntry(entry_dir, f"no points: an interrupted record? ({interrupted_fix(entry_dir.name)})")]
-    items: list[ResultPoint | SkippedEntry] = []
-    for name in names:
-        flat_path = entry_dir / name
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        items.append(SkippedEntry(entry_dir, f"unreadable .cm/meta.json ({reason}); its points are read without it "
+                                  f"(ck check request.asplos18 --experiment={entry_dir.name} --fix rebuilds it)"))
+        info = EntryInfo(repo=repo, name=entry_dir.name, meta={}, tags=(), deps=_deps(entry_dir, {}),
+                         validated=_validated(entry_dir.name, {}))
+    points = point_files(entry_dir, sizes=False)  # the flat file is read below; CK's others are whole
+    if not points:
+        kept = data_files(entry_dir)
+        if kept:  # an exploration whose trials measured nothing yet: its data stay
+            items.append(SkippedEntry(entry_dir, f"no measured point; it keeps {', '.join(kept[:3])}"
+                                                 f"{' ...' if len(kept) > 3 else ''}"))
+        else:
+            items.append(SkippedEntry(entry_dir, f"no points: an interrupted record? "
+                                                 f"({interrupted_fix(entry_dir.name)})"))
+        return info, items
+    for uid, files in points.items():
+        flat_path = entry_dir / f"ckp-{uid}{POINT_SUFFIX}"
+        partial = files.partial_because()
+        if partial:
+            items.append(SkippedEntry(entry_dir / files.names()[0], f"{partial}; {interrupted_fix(entry_dir.name)}"))
+            continue
         try:
             flat = read_json(flat_path)
+        except (OSError, ValueError) as err:  # a flat file CK wrote in place, cut by a kill
+            items.append(SkippedEntry(flat_path, f"partial point: not readable JSON ({str(err)[:80]}); "
+                                                 f"{interrupted_fix(entry_dir.name)}"))
+            continue
+        try:
             if not isinstance(flat, dict):
                 raise MalformedPoint("not a JSON object")
-            items.append(point_from_flat(info, name[len("ckp-"):-len(POINT_SUFFIX)], flat))
-        except (OSError, ValueError) as err:  # MalformedPoint and JSON errors are ValueErrors
+            items.append(point_from_flat(info, uid, flat))
+        except ValueError as err:  # MalformedPoint is a ValueError
             items.append(SkippedEntry(flat_path, str(err)))
     return info, items
 

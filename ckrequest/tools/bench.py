@@ -7,6 +7,7 @@
     python -m ckrequest.tools.bench trials [--trials 10] [--seconds 0.5]    (in a CK world: CK_REPOS)
     python -m ckrequest.tools.bench loadgen [--model-info PATH] [--rounds 5] [--seconds 2] [--batch 8]
     python -m ckrequest.tools.bench farm [--model alexnet] [--max-nodes 3] [--images 32] [--repetitions 3] [--ray ADDR]
+    python -m ckrequest.tools.bench killstorm [--kills 50] [--trials 6] [--seed 1] [--world DIR]
 
 prints our harness's median latency over a bare ``InferenceSession.run`` loop on the same
 session and the same inputs, alternating the two in rounds so machine noise hits both alike.
@@ -133,7 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     farm.add_argument("--images", type=int, default=32, help="images streamed per repetition")
     farm.add_argument("--repetitions", type=int, default=3)
     farm.add_argument("--ray", default="", help="a cluster's <head ip>:<port> or auto (default: a local one)")
+    storm = sub.add_parser("killstorm", help="SIGKILLs of ck benchmark --record and ck explore: corrupt, lost, "
+                                             "duplicate points")
+    storm.add_argument("--kills", type=int, default=50)
+    storm.add_argument("--trials", type=int, default=6, help="trials of each exploration")
+    storm.add_argument("--seed", type=int, default=1)
+    storm.add_argument("--world", default="", help="a folder for the CK world (default: a temporary one)")
     args = parser.parse_args(argv)
+    if args.what == "killstorm":
+        from .bench_killstorm import run as killstorm_bench
+
+        return killstorm_bench(args.kills, args.trials, args.seed, args.world)
     if args.what == "search":
         from .bench_search import run as search_bench
 

@@ -57,6 +57,8 @@ def write_synthetic_repo(root: Path, points: int, seed: int = 1) -> Path:
         (entry / ".cm").mkdir(parents=True)
         (entry / ".cm" / "meta.json").write_text(json.dumps({"meta": {}, "tags": ["bench"]}))
         for k in range(start, min(points, start + PER_ENTRY)):
+            for part in ("0001", "features", "features_flat"):  # a whole point has CK's four files
+                (entry / f"ckp-{k:016x}.{part}.json").write_text("{}")
             (entry / f"ckp-{k:016x}.flat.json").write_text(json.dumps(_flat_point(rng)))
     return root
 

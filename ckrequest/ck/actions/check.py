@@ -6,13 +6,20 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import RequestError
-from ...reproduce.check import CheckOptions, check_entry, make_portable, repair_points_count, this_hostnames
+from ...reproduce.check import (
+    CheckOptions,
+    check_entry,
+    make_portable,
+    remove_partial_points,
+    repair_meta,
+    this_hostnames,
+)
 from ...reproduce.portable import machine_roots
-from ...results.entry import RecordedEntry
+from ...results.entry import RecordedEntry, data_files
 from ...safe_text import for_terminal
 from .. import kernel as ck_kernel
 from ..flags import flag, required
-from ..recording import clear_stale_lock
+from ..recording import LOCK_FILE, clear_stale_lock, lock_owner
 
 
 def find_experiment(name: str) -> ck_kernel.EntryLocation:
@@ -33,6 +40,32 @@ def model_info_of(env_uid: str) -> Path | None:
     return Path(path) if path else None
 
 
+def fix(location: ck_kernel.EntryLocation, entry: RecordedEntry, options: CheckOptions) -> bool:
+    """The one fix for each problem a record's kill or a machine leaves; an exploration's data is never removed.
+    True when the entry was removed (it held nothing)."""
+    clear_stale_lock(entry.path, print)
+    if (entry.path / LOCK_FILE).exists():  # a live record: its point is being written, not half-written
+        owner = lock_owner(entry.path)
+        raise RequestError(f"experiment:{entry.name}", f"is being recorded (locked by process {owner})",
+                           "run the fix again when that record ends")
+    for uid in remove_partial_points(entry):
+        print(f"experiment:{entry.name}: removed partial point {uid} (a record killed while CK wrote it)")
+    if not entry.point_uids():
+        kept = data_files(entry.path)
+        if not kept:
+            ck_kernel.remove_entry("experiment", location)
+            print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
+            return True
+        print(f"experiment:{entry.name}: kept, without a point: it holds {', '.join(kept[:3])}"
+              f"{' ...' if len(kept) > 3 else ''}")
+    repaired = repair_meta(entry)
+    if repaired:
+        print(f"experiment:{entry.name}: {repaired}")
+    changed = make_portable(entry, options)
+    print(f"experiment:{entry.name}: made portable ({len(changed)} file(s) rewritten)")
+    return False
+
+
 def run(i: dict[str, Any]) -> int:
     name = required(i, "experiment", "ck check request.asplos18")
     location, entry = open_experiment(name)
@@ -40,16 +73,8 @@ def run(i: dict[str, Any]) -> int:
                            allow_home_paths=flag(i, "allow_home_paths"), allow_hostname=flag(i, "allow_hostname"),
                            fix_command=f"ck check request.asplos18 --experiment={name} --fix",
                            model_info_of=model_info_of)
-    if flag(i, "fix"):
-        clear_stale_lock(entry.path, print)
-        if not entry.point_uids():
-            ck_kernel.remove_entry("experiment", location)
-            print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
-            return 0
-        if repair_points_count(entry):
-            print(f"experiment:{entry.name}: point count repaired ({len(entry.point_uids())})")
-        changed = make_portable(entry, options)
-        print(f"experiment:{entry.name}: made portable ({len(changed)} file(s) rewritten)")
+    if flag(i, "fix") and fix(location, entry, options):
+        return 0
     problems = check_entry(entry, options)
     for problem in problems:
         print(for_terminal(problem.line()))
