@@ -150,8 +150,10 @@ def test_a_failed_trial_hands_nothing_to_the_next_trials_point(world):
     try:
         read_until(run, "trial 1/3")
         kept = meta.read_bytes()
-        meta.write_bytes(b"")  # trial 2 runs, then CK cannot record its point
+        meta.unlink()
+        meta.mkdir()  # trial 2 runs, then CK can neither read nor rebuild the entry's meta: no point recorded
         read_until(run, "trial 2/3")
+        meta.rmdir()
         meta.write_bytes(kept)
         run.stdout.read()
     finally:

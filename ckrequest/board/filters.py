@@ -89,13 +89,16 @@ def _known(value: str, known: Sequence[str]) -> str:
     return f"closest of {len(known)} known: " + ", ".join(close)
 
 
-def check_known(filters: Filters, points: Sequence[ResultPoint]) -> None:
-    """Refuse a filter value that no recorded point has (a misspelt --entry would silently show nothing)."""
+def check_known(filters: Filters, points: Sequence[ResultPoint], entries_without_points: Sequence[str] = ()) -> None:
+    """Refuse a filter value that no recorded point has (a misspelt --entry would silently show nothing); an entry
+    that exists without a whole point yet (a record under way or killed) is known: the board shows it empty."""
     if not points:
         return  # nothing recorded: the board says so itself
     for name, offered in OFFERED.items():
         wanted = getattr(filters, name)
         for value in (wanted if isinstance(wanted, tuple) else (wanted,) if wanted else ()):
+            if name == "entry" and value in entries_without_points:
+                continue
             alone = Filters(**{name: (value,) if name == "tags" else value})
             if any(alone.keep(p) for p in points):
                 continue

@@ -82,7 +82,7 @@ def build_board(repo_paths: Iterable[tuple[str, Path]], filters: Filters, x: Axi
     user's flag), not an empty board (a report of an exploration that recorded nothing yet)."""
     points, skipped = collect(repo_paths, cache_path)
     if refuse_unknown:
-        check_known(filters, points)
+        check_known(filters, points, [(s.path if s.path.is_dir() else s.path.parent).name for s in skipped])
     kept = [p for p in points if filters.keep(p)]
     view = filters.accuracy_view()
     flags, ranked = frontier_and_count(kept, (x, y), view)

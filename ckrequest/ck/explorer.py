@@ -27,7 +27,7 @@ from ..errors import ERROR_PREFIX
 from ..explore.search import TrialOutcome, TrialRecord
 from ..explore.space import Stack
 from ..models.model_info import SYNTHETIC
-from ..reproduce.check import repair_points_count
+from ..reproduce.check import repair_meta
 from ..results.entry import POINT_SUFFIX, RecordedEntry, read_json
 from ..results.reader import ResultPoint, point_from_flat, read_entry_info
 from ..results.schema import ACCURACY_RUN_KEYS
@@ -192,14 +192,12 @@ def runs(choices: dict, stack: Stack) -> bool:
 
 
 def remove_points(entry: Path, uids: Sequence[str]) -> None:
-    """Points taken out of ``entry``: the flat file first (the point is gone for every reader), then the rest
-    of its files; the entry's meta counts what is left."""
+    """Points taken out of ``entry`` (each point's files, the flat file first); the entry's meta counts what is left."""
+    recorded = RecordedEntry(entry, entry.name)
     for uid in uids:
-        (entry / f"ckp-{uid}{POINT_SUFFIX}").unlink(missing_ok=True)
-        for path in entry.glob(f"ckp-{uid}.*"):
-            path.unlink(missing_ok=True)
+        recorded.remove_point(uid)
     if uids:
-        repair_points_count(RecordedEntry(entry, entry.name))
+        repair_meta(recorded)
 
 
 def outcome_of(performance: Ran, accuracy: Ran | None, seconds: float, node: str = "") -> TrialOutcome:
