@@ -169,12 +169,7 @@ def _watched(world, *flags: str) -> tuple[subprocess.CompletedProcess, Descendan
             watch.poll()
             time.sleep(0.05)
         out, _ = proc.communicate(timeout=60)
-        left = watch.alive()
-        for _ in range(20):  # a process killed is gone within moments
-            if not left:
-                break
-            time.sleep(0.5)
-            left = watch.alive()
+        watch.alive_after_a_while()  # what dies of its own accord dies within seconds
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -204,6 +199,15 @@ class Descendants:
     def ray(self) -> list[str]:
         return [" ".join(c) for c in self.seen.values() if any(RAY_MARK.search(part) for part in c)]
 
+    def alive_after_a_while(self, seconds: float = 10.0) -> list[str]:
+        """What of ours still runs once what dies of its own accord had ``seconds`` to die."""
+        left = self.alive()
+        deadline = time.monotonic() + seconds
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = self.alive()
+        return left
+
     def alive(self) -> list[str]:
         """What of ours still runs: a process seen, or any process of a session one of ours led."""
         left = []
@@ -229,9 +233,10 @@ class Descendants:
 RAY_MARK = re.compile(r"ray|raylet|gcs_server")
 
 
-def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck_world) -> None:
-    started_at = time.monotonic()
-    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=99", "--record_uoa=farm-99")
+def until_exit_or_ray(ck_world, *args: str) -> tuple[subprocess.Popen, str, list]:
+    """`ck <args>` run until it exits or starts a Ray process (then killed): the process, its output and the Ray
+    processes among its descendants."""
+    proc = ck_world.ck_started(*args)
     watch = Descendants(proc)
     try:
         deadline = time.monotonic() + 240
@@ -244,6 +249,13 @@ def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck
             proc.kill()
         out, _ = proc.communicate(timeout=60)
         watch.kill_all()
+    return proc, out, started
+
+
+def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck_world) -> None:
+    started_at = time.monotonic()
+    proc, out, started = until_exit_or_ray(ck_world, "farm", "request.asplos18", *MOBILENET, "--stages=99",
+                                           "--record_uoa=farm-99")
     assert not started, started[:3]
     assert proc.returncode != 0 and time.monotonic() - started_at < 120, out  # seconds, not a cluster's start
     errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
@@ -254,20 +266,8 @@ def test_more_stages_than_the_model_has_is_refused_before_any_ray_node_starts(ck
 
 
 def test_a_local_farm_larger_than_this_machine_is_refused_before_any_node_starts(ck_world) -> None:
-    proc = ck_world.ck_started("farm", "request.asplos18", *MOBILENET, "--stages=4096", "--mode=data-parallel",
-                               "--record_uoa=farm-big")
-    watch = Descendants(proc)
-    try:
-        deadline = time.monotonic() + 240
-        while proc.poll() is None and time.monotonic() < deadline and not watch.ray():
-            watch.poll()
-            time.sleep(0.05)
-        started = watch.ray()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        out, _ = proc.communicate(timeout=60)
-        watch.kill_all()
+    proc, out, started = until_exit_or_ray(ck_world, "farm", "request.asplos18", *MOBILENET, "--stages=4096",
+                                           "--mode=data-parallel", "--record_uoa=farm-big")
     assert not started, started[:3]
     errors = [line for line in out.splitlines() if line.startswith(("CK error:", ERROR_PREFIX))]
     assert proc.returncode != 0 and len(errors) == 1 and "Traceback" not in out, out
@@ -294,12 +294,7 @@ def test_a_signal_while_the_local_cluster_starts_leaves_no_ray_process(ck_world,
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=180)
         roots = set(re.findall(r"--temp-dir=(\S+)", " ".join(watch.ray())))
-        left = watch.alive()
-        for _ in range(20):  # what dies of its own accord dies within seconds
-            if not left:
-                break
-            time.sleep(0.5)
-            left = watch.alive()
+        left = watch.alive_after_a_while()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -332,12 +327,7 @@ def test_sigterm_while_the_farm_measures_stops_its_local_cluster(ck_world) -> No
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=180)
-        left = watch.alive()
-        for _ in range(20):
-            if not left:
-                break
-            time.sleep(0.5)
-            left = watch.alive()
+        left = watch.alive_after_a_while()
     finally:
         if proc.poll() is None:
             proc.kill()
