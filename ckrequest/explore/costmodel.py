@@ -9,8 +9,12 @@ linear; one indicator per categorical choice: program, precision, library); a fe
 every untried stack, and the stack whose predictions add the most hypervolume to the measured frontier, on
 average over the draws (a Monte Carlo expected hypervolume improvement), is run. The spaces are small and
 discrete, so every candidate is scored (no inner optimiser). The first trials, before there is anything to
-fit, are drawn at random. Chosen by measurement (``python -m ckrequest.tools.bench search``): one draw
-(Thompson sampling) and a Gaussian process with an RBF kernel both did worse on the shipped grids.
+fit, are drawn at random. When no stack is predicted to add anything (the model has learnt the frontier's region
+but not which run there came out lucky), the draws are widened by the measurements' own noise (1, 2, then 4
+residual standard deviations) so that the stacks nearest the frontier are tried first; only when even that
+predicts nothing is a stack drawn at random. Chosen by measurement (``python -m ckrequest.tools.bench search``):
+one draw (Thompson sampling), a Gaussian process with an RBF kernel, per-program slopes, a wider posterior
+throughout and a diverse first design all did worse on the shipped grids.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .space import Space
 PRIOR_SD = 1.0  # of each weight, on standardised features and objectives
 DRAWS = 8  # posterior draws the hypervolume gain is averaged over (one draw: Thompson sampling, noisier)
 NOISE_FLOOR = 1e-3  # the least noise variance assumed (standardised objective): measurements are never exact
+WIDEN = (0.0, 1.0, 2.0, 4.0)  # noise sds added to the draws, in turn, while no stack is predicted to add volume
 
 
 def features(dims: Sequence[Dimension], candidates: Sequence[tuple[Any, ...]]) -> np.ndarray:
@@ -53,7 +58,7 @@ def features(dims: Sequence[Dimension], candidates: Sequence[tuple[Any, ...]]) -
     return np.column_stack([np.ones(len(candidates)), matrix])
 
 
-def posterior(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def posterior(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Bayesian linear regression (Gaussian prior, noise from the residuals): the weights' mean and covariance."""
     prior = np.eye(x.shape[1]) / PRIOR_SD**2
     noise = 0.1
@@ -63,7 +68,7 @@ def posterior(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean = covariance @ x.T @ y / noise
         residual = float(np.sum((y - x @ mean) ** 2))
         noise = max(NOISE_FLOOR, residual / max(1, len(y) - 1))
-    return mean, (covariance + covariance.T) / 2
+    return mean, (covariance + covariance.T) / 2, noise
 
 
 class CostModelSampler(optuna.samplers.BaseSampler):
@@ -117,16 +122,19 @@ class CostModelSampler(optuna.samplers.BaseSampler):
         """The untried stack whose predicted objectives add the most hypervolume, averaged over posterior draws."""
         rows = [i for i, _ in done]
         told = np.array([t.values for _, t in done], dtype=float)
-        predicted = np.empty((DRAWS, len(untried), told.shape[1]))
+        mean_guess = np.empty((DRAWS, len(untried), told.shape[1]))
+        noise_guess = np.empty_like(mean_guess)  # one residual sd per objective, times a standard normal below
+        transforms = []
         for k in range(told.shape[1]):
             y = told[:, k]
             logged = bool((y > 0).all())
             target = np.log(y) if logged else y
             centre, scale = float(target.mean()), float(target.std()) or 1.0
-            mean, covariance = posterior(self.x[rows], (target - centre) / scale)
+            mean, covariance, noise = posterior(self.x[rows], (target - centre) / scale)
             weights = rng.multivariate_normal(mean, covariance, size=DRAWS, method="cholesky")
-            guess = (self.x[untried] @ weights.T).T * scale + centre
-            predicted[:, :, k] = np.exp(np.clip(guess, -700, 700)) if logged else guess
+            mean_guess[:, :, k] = (self.x[untried] @ weights.T).T
+            noise_guess[:, :, k] = math.sqrt(noise)
+            transforms.append((logged, centre, scale))
         signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in directions])
         measured = told * signs
         feasible = [self._feasible(t) for _, t in done]
@@ -134,11 +142,17 @@ class CostModelSampler(optuna.samplers.BaseSampler):
         front = [list(v) for v, on in zip(base, pareto_flags([list(v) for v in base])) if on]
         limits = measured.min(axis=0), measured.max(axis=0)
         now = hypervolume(front, [], limits) if front else 0.0
-        gains = np.mean([[hypervolume(front + [list(p)], [], limits) - now for p in draw * signs]
-                         for draw in predicted], axis=0)
-        if not math.isfinite(float(gains.max())) or gains.max() <= 1e-12:  # nothing predicted to help: explore
-            return untried[int(rng.integers(len(untried)))]
-        return untried[int(np.argmax(gains))]
+        noise_guess *= np.random.default_rng(rng.integers(2**63)).standard_normal(noise_guess.shape)
+        for widen in WIDEN:
+            predicted = np.empty_like(mean_guess)
+            for k, (logged, centre, scale) in enumerate(transforms):
+                guess = (mean_guess[:, :, k] + widen * noise_guess[:, :, k]) * scale + centre
+                predicted[:, :, k] = np.exp(np.clip(guess, -700, 700)) if logged else guess
+            gains = np.mean([[hypervolume(front + [list(p)], [], limits) - now for p in draw * signs]
+                             for draw in predicted], axis=0)
+            if math.isfinite(float(gains.max())) and gains.max() > 1e-12:
+                return untried[int(np.argmax(gains))]
+        return untried[int(rng.integers(len(untried)))]  # nothing predicted to help, even widened: explore
 
     @staticmethod
     def _feasible(trial: FrozenTrial) -> bool:
