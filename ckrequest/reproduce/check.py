@@ -173,7 +173,7 @@ def _model_unchanged(entry: RecordedEntry, options: CheckOptions) -> list[Proble
 
 def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     where = f"experiment:{entry.name} pipeline.json"
-    if (entry.path / PIPELINE_FILE).exists() and unreadable_json(entry.path / PIPELINE_FILE):
+    if _pipeline_half_written(entry):
         return []  # half-written: named with the record's state
     pipeline = entry.pipeline()
     if not pipeline:
@@ -183,12 +183,30 @@ def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = [Problem(where, "no dependencies recorded", "record with ck benchmark --record")] if not deps else []
     problems += [Problem(where, f"dependency {d.key} has no version", "record again") for d in deps.values()
                  if not d.version]
-    points_bound = any(point_presets_deps(read_json(entry.path / name)) for files in point_files(entry.path).values()
-                       if not files.partial_because(entry.path) for name in files.names())
-    if not is_portable(pipeline) or points_bound:
+    if not is_portable(pipeline) or _points_preset_deps(entry):
         problems.append(Problem(where, "dependencies bound to this machine's env entries: a replay elsewhere "
                                        "would stop to ask on stdin", f"run: {options.fix_command}"))
     return problems
+
+
+def _pipeline_half_written(entry: RecordedEntry) -> str:
+    """Why pipeline.json is not a readable JSON object ('' when it is, or is absent: the first record writes it)."""
+    pipeline = entry.path / PIPELINE_FILE
+    return unreadable_json(pipeline) if pipeline.exists() else ""
+
+
+def _points_preset_deps(entry: RecordedEntry) -> bool:
+    """Does a whole point pin env UIDs? Each of its files read once (a partial point is named by the record's state)."""
+    for files in point_files(entry.path).values():
+        if files.partial_because():
+            continue
+        try:
+            data = [read_json(entry.path / name) for name in files.names()]
+        except (OSError, ValueError):
+            continue
+        if all(isinstance(d, dict) for d in data) and any(point_presets_deps(d) for d in data):
+            return True
+    return False
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -273,7 +291,7 @@ def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         problems.append(Problem(f"experiment:{entry.name} .cm/meta.json",
                                 f"unreadable: it {why}; CK cannot load the entry",
                                 f"run: {options.fix_command} (rebuilds it from the points on disk)"))
-    why_pipeline = unreadable_json(entry.path / PIPELINE_FILE) if (entry.path / PIPELINE_FILE).exists() else ""
+    why_pipeline = _pipeline_half_written(entry)
     if why_pipeline:
         problems.append(Problem(f"experiment:{entry.name} {PIPELINE_FILE}", f"{why_pipeline}: half-written by a kill",
                                 f"run: {options.fix_command} (removes it; the next record writes it again)"))
@@ -329,9 +347,8 @@ def remove_partial_points(entry: RecordedEntry) -> list[str]:
 
 def repair_meta(entry: RecordedEntry) -> str:
     """An unreadable meta rebuilt from the files on disk, or its count of points made true; what was done."""
-    pipeline = entry.path / PIPELINE_FILE
-    if pipeline.exists() and unreadable_json(pipeline):
-        pipeline.unlink()  # CK writes it only when absent: the next record writes it whole
+    if _pipeline_half_written(entry):
+        (entry.path / PIPELINE_FILE).unlink()  # CK writes it only when absent: the next record writes it whole
     why = entry.rebuild_description()
     if why:
         return f".cm/meta.json rebuilt from the points on disk (it {why})"
