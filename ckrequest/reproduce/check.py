@@ -241,13 +241,14 @@ def read_text_file(path: Path) -> str | None:
     return None if b"\0" in data else data.decode("utf-8", errors="replace")
 
 
-def _json_strings(path: Path, text: str) -> list[str] | None:
-    if not path.name.endswith(".json"):
-        return None
-    try:
-        return list(_strings(json.loads(text)))
-    except ValueError:  # not JSON after all (a partial file, named elsewhere): read as text
-        return None
+def _parsed(path: Path, text: str) -> tuple[bool, Any]:
+    """(True, the data) for a .json file that parses, else (False, the text)."""
+    if path.name.endswith(".json"):
+        try:
+            return True, json.loads(text)
+        except ValueError:  # not JSON after all (a partial file, named elsewhere): read as text
+            pass
+    return False, text
 
 
 def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
@@ -259,8 +260,9 @@ def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         if text is None:
             continue
         where = f"experiment:{entry.name} {path.relative_to(entry.path)}"
-        strings = _json_strings(path, text)
-        if strings is not None:  # a JSON file: its strings, as they will read once parsed
+        is_json, data = _parsed(path, text)
+        if is_json:  # a JSON file: its strings, as they will read once parsed
+            strings = list(_strings(data))
             paths = [] if options.allow_home_paths else sorted({p for s in strings
                                                                 for p in leaked_paths(s, options.roots)})
             if paths:
@@ -369,7 +371,7 @@ def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
         text = read_text_file(path)
         if text is None:
             continue
-        data = _json_object_or_text(path, text)
+        _, data = _parsed(path, text)
         if path == entry.path / PIPELINE_FILE and isinstance(data, dict):
             fixed = portable_pipeline(data)
         elif path.name.startswith("ckp-") and isinstance(data, dict):
@@ -386,12 +388,3 @@ def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
             atomic.write_text(path, new_text)
         changed.append(path)
     return changed
-
-
-def _json_object_or_text(path: Path, text: str) -> Any:
-    if path.name.endswith(".json"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
