@@ -162,13 +162,13 @@ def _model_unchanged(entry: RecordedEntry, options: CheckOptions) -> list[Proble
         actual = cached_tree_sha256([info_path.parent / name for name in info.files], places.cache("digest-cache"))
     except (RequestError, OSError):
         return []
-    return [Problem(f"experiment:{entry.name} point {uid}",
+    return [Problem(f"experiment:{entry.name} point {point.uid}",
                     f"the model {info_path.parent / info.file} changed since this point was recorded "
                     f"(sha256 now {actual[:16]}..., recorded {str(recorded)[:16]}...)",
                     f"reinstall it (ck install package --tags={info.install_tags()} --reinstall --quiet) "
                     "and record again")
-            for uid in entry.point_uids()
-            if (recorded := entry.point(uid).feature("model_sha256")) and recorded != actual]
+            for point in entry.points()
+            if (recorded := point.feature("model_sha256")) and recorded != actual]
 
 
 def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
@@ -315,8 +315,8 @@ def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
 
 def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = _record_state(entry, options)
-    uids = entry.point_uids()
-    if not uids:
+    points = entry.points()
+    if not points:
         kept = data_files(entry.path)
         if kept:
             return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
@@ -326,9 +326,8 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
                                        f"ck rm experiment:{entry.name} --force")]
         return problems + [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
                                    f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
-    for uid in uids:
-        point = entry.point(uid)
-        where = f"experiment:{entry.name} point {uid}"
+    for point in points:
+        where = f"experiment:{entry.name} point {point.uid}"
         for check in (_missing, _repetitions, _platform, _model_and_weights):
             problems += check(point, where)
     problems += _dependencies(entry, options)
