@@ -34,6 +34,7 @@ from ..results.entry import (
     data_files,
     point_files,
     read_json,
+    some_of,
     unreadable_json,
 )
 from ..run.config import NATIVE
@@ -319,8 +320,7 @@ def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     if not points:
         kept = data_files(entry.path)
         if kept:
-            return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
-                                       f"{', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}",
+            return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps {some_of(kept)}",
                                        f"an exploration: continue it with ck explore request.asplos18 "
                                        f"--record_uoa={entry.alias} ... --resume; or remove it yourself: "
                                        f"ck rm experiment:{entry.name} --force")]

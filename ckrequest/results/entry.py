@@ -126,6 +126,11 @@ def data_files(entry_dir: Path) -> list[str]:
     return kept
 
 
+def some_of(names: list[str]) -> str:
+    """The first three names, and ' ...' when there are more (for a message)."""
+    return f"{', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+
+
 def unreadable_json(path: Path) -> str:
     """Why ``path`` is not a readable JSON object ('' when it is)."""
     try:
