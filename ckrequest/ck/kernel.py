@@ -105,14 +105,16 @@ def register_python(executable: str) -> str:
     CK keeps one entry per Python version: one of this version for another interpreter (a venv made
     anew) is re-pointed here in place, so what was installed with it keeps its dependency."""
     executable = os.path.abspath(executable)
+    pythons = registered_pythons()
+    for entry in pythons:
+        if entry.get("meta", {}).get("env", {}).get("CK_ENV_COMPILER_PYTHON_FILE") == executable:
+            return f"Python {executable} already registered (env:{entry['data_uid']})"
+    # asked only when it is not registered: it costs starting that Python
     version = subprocess.run([executable, "-c", "import platform; print(platform.python_version())"],
                              capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.strip()
     same_version = ""
-    for entry in registered_pythons():
-        meta = entry.get("meta", {})
-        if meta.get("env", {}).get("CK_ENV_COMPILER_PYTHON_FILE") == executable:
-            return f"Python {executable} already registered (env:{entry['data_uid']})"
-        if meta.get("customize", {}).get("version") == version:
+    for entry in pythons:
+        if entry.get("meta", {}).get("customize", {}).get("version") == version:
             same_version = entry["data_uid"]
     access({"action": "detect", "module_uoa": "soft", "data_uoa": "compiler.python", "full_path": executable,
             "quiet": "yes", **({"force_env_data_uoa": same_version} if same_version else {})})

@@ -34,6 +34,7 @@ from ..results.entry import (
     data_files,
     point_files,
     read_json,
+    some_of,
     unreadable_json,
 )
 from ..run.config import NATIVE
@@ -162,18 +163,18 @@ def _model_unchanged(entry: RecordedEntry, options: CheckOptions) -> list[Proble
         actual = cached_tree_sha256([info_path.parent / name for name in info.files], places.cache("digest-cache"))
     except (RequestError, OSError):
         return []
-    return [Problem(f"experiment:{entry.name} point {uid}",
+    return [Problem(f"experiment:{entry.name} point {point.uid}",
                     f"the model {info_path.parent / info.file} changed since this point was recorded "
                     f"(sha256 now {actual[:16]}..., recorded {str(recorded)[:16]}...)",
                     f"reinstall it (ck install package --tags={info.install_tags()} --reinstall --quiet) "
                     "and record again")
-            for uid in entry.point_uids()
-            if (recorded := entry.point(uid).feature("model_sha256")) and recorded != actual]
+            for point in entry.points()
+            if (recorded := point.feature("model_sha256")) and recorded != actual]
 
 
 def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     where = f"experiment:{entry.name} pipeline.json"
-    if (entry.path / PIPELINE_FILE).exists() and unreadable_json(entry.path / PIPELINE_FILE):
+    if _pipeline_half_written(entry):
         return []  # half-written: named with the record's state
     pipeline = entry.pipeline()
     if not pipeline:
@@ -183,12 +184,30 @@ def _dependencies(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = [Problem(where, "no dependencies recorded", "record with ck benchmark --record")] if not deps else []
     problems += [Problem(where, f"dependency {d.key} has no version", "record again") for d in deps.values()
                  if not d.version]
-    points_bound = any(point_presets_deps(read_json(entry.path / name)) for files in point_files(entry.path).values()
-                       if not files.partial_because(entry.path) for name in files.names())
-    if not is_portable(pipeline) or points_bound:
+    if not is_portable(pipeline) or _points_preset_deps(entry):
         problems.append(Problem(where, "dependencies bound to this machine's env entries: a replay elsewhere "
                                        "would stop to ask on stdin", f"run: {options.fix_command}"))
     return problems
+
+
+def _pipeline_half_written(entry: RecordedEntry) -> str:
+    """Why pipeline.json is not a readable JSON object ('' when it is, or is absent: the first record writes it)."""
+    pipeline = entry.path / PIPELINE_FILE
+    return unreadable_json(pipeline) if pipeline.exists() else ""
+
+
+def _points_preset_deps(entry: RecordedEntry) -> bool:
+    """Does a whole point pin env UIDs? Each of its files read once (a partial point is named by the record's state)."""
+    for files in point_files(entry.path).values():
+        if files.partial_because():
+            continue
+        try:
+            data = [read_json(entry.path / name) for name in files.names()]
+        except (OSError, ValueError):
+            continue
+        if all(isinstance(d, dict) for d in data) and any(point_presets_deps(d) for d in data):
+            return True
+    return False
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -223,13 +242,14 @@ def read_text_file(path: Path) -> str | None:
     return None if b"\0" in data else data.decode("utf-8", errors="replace")
 
 
-def _json_strings(path: Path, text: str) -> list[str] | None:
-    if not path.name.endswith(".json"):
-        return None
-    try:
-        return list(_strings(json.loads(text)))
-    except ValueError:  # not JSON after all (a partial file, named elsewhere): read as text
-        return None
+def _parsed(path: Path, text: str) -> tuple[bool, Any]:
+    """(True, the data) for a .json file that parses, else (False, the text)."""
+    if path.name.endswith(".json"):
+        try:
+            return True, json.loads(text)
+        except ValueError:  # not JSON after all (a partial file, named elsewhere): read as text
+            pass
+    return False, text
 
 
 def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
@@ -241,8 +261,9 @@ def _leaks(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         if text is None:
             continue
         where = f"experiment:{entry.name} {path.relative_to(entry.path)}"
-        strings = _json_strings(path, text)
-        if strings is not None:  # a JSON file: its strings, as they will read once parsed
+        is_json, data = _parsed(path, text)
+        if is_json:  # a JSON file: its strings, as they will read once parsed
+            strings = list(_strings(data))
             paths = [] if options.allow_home_paths else sorted({p for s in strings
                                                                 for p in leaked_paths(s, options.roots)})
             if paths:
@@ -273,7 +294,7 @@ def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
         problems.append(Problem(f"experiment:{entry.name} .cm/meta.json",
                                 f"unreadable: it {why}; CK cannot load the entry",
                                 f"run: {options.fix_command} (rebuilds it from the points on disk)"))
-    why_pipeline = unreadable_json(entry.path / PIPELINE_FILE) if (entry.path / PIPELINE_FILE).exists() else ""
+    why_pipeline = _pipeline_half_written(entry)
     if why_pipeline:
         problems.append(Problem(f"experiment:{entry.name} {PIPELINE_FILE}", f"{why_pipeline}: half-written by a kill",
                                 f"run: {options.fix_command} (removes it; the next record writes it again)"))
@@ -295,20 +316,18 @@ def _record_state(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
 
 def check_entry(entry: RecordedEntry, options: CheckOptions) -> list[Problem]:
     problems = _record_state(entry, options)
-    uids = entry.point_uids()
-    if not uids:
+    points = entry.points()
+    if not points:
         kept = data_files(entry.path)
         if kept:
-            return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps "
-                                       f"{', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}",
+            return problems + [Problem(f"experiment:{entry.name}", f"has no measured point; it keeps {some_of(kept)}",
                                        f"an exploration: continue it with ck explore request.asplos18 "
                                        f"--record_uoa={entry.alias} ... --resume; or remove it yourself: "
                                        f"ck rm experiment:{entry.name} --force")]
         return problems + [Problem(f"experiment:{entry.name}", "has no recorded point (an interrupted record?)",
                                    f"record one with ck benchmark --record, or remove it: {options.fix_command}")]
-    for uid in uids:
-        point = entry.point(uid)
-        where = f"experiment:{entry.name} point {uid}"
+    for point in points:
+        where = f"experiment:{entry.name} point {point.uid}"
         for check in (_missing, _repetitions, _platform, _model_and_weights):
             problems += check(point, where)
     problems += _dependencies(entry, options)
@@ -329,9 +348,8 @@ def remove_partial_points(entry: RecordedEntry) -> list[str]:
 
 def repair_meta(entry: RecordedEntry) -> str:
     """An unreadable meta rebuilt from the files on disk, or its count of points made true; what was done."""
-    pipeline = entry.path / PIPELINE_FILE
-    if pipeline.exists() and unreadable_json(pipeline):
-        pipeline.unlink()  # CK writes it only when absent: the next record writes it whole
+    if _pipeline_half_written(entry):
+        (entry.path / PIPELINE_FILE).unlink()  # CK writes it only when absent: the next record writes it whole
     why = entry.rebuild_description()
     if why:
         return f".cm/meta.json rebuilt from the points on disk (it {why})"
@@ -352,7 +370,7 @@ def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
         text = read_text_file(path)
         if text is None:
             continue
-        data = _json_object_or_text(path, text)
+        _, data = _parsed(path, text)
         if path == entry.path / PIPELINE_FILE and isinstance(data, dict):
             fixed = portable_pipeline(data)
         elif path.name.startswith("ckp-") and isinstance(data, dict):
@@ -369,12 +387,3 @@ def make_portable(entry: RecordedEntry, options: CheckOptions) -> list[Path]:
             atomic.write_text(path, new_text)
         changed.append(path)
     return changed
-
-
-def _json_object_or_text(path: Path, text: str) -> Any:
-    if path.name.endswith(".json"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text

@@ -126,6 +126,11 @@ def data_files(entry_dir: Path) -> list[str]:
     return kept
 
 
+def some_of(names: list[str]) -> str:
+    """The first three names, and ' ...' when there are more (for a message)."""
+    return f"{', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+
+
 def unreadable_json(path: Path) -> str:
     """Why ``path`` is not a readable JSON object ('' when it is)."""
     try:
@@ -329,6 +334,13 @@ class RecordedEntry:
         if uid not in uids:
             raise RequestError(f"point {uid} of experiment:{self.name}", "does not exist",
                                f"name one of {', '.join(uids)}")
+        return self._read_point(uid)
+
+    def points(self) -> list[RecordedPoint]:
+        """Every whole point, from one listing of the entry (``point`` per UID lists it again each time)."""
+        return [self._read_point(uid) for uid in self.point_uids()]
+
+    def _read_point(self, uid: str) -> RecordedPoint:
         flat = read_json_or_fail(self.path / f"ckp-{uid}{POINT_SUFFIX}")
         if not isinstance(flat, dict):
             raise RequestError(f"point {uid} of experiment:{self.name}", "is not a JSON object", "record it again")

@@ -37,6 +37,7 @@ from .entry import (
     read_json,
     repetition_count,
     repetition_values,
+    some_of,
 )
 
 RESULT_KEYS = ("inference_latency", "inference_throughput", "prediction_time_avg_s", "accuracy_top1")
@@ -351,8 +352,7 @@ def read_entry(entry_dir: Path, repo: str) -> tuple[EntryInfo | None, list[Resul
     if not points:
         kept = data_files(entry_dir)
         if kept:  # an exploration whose trials measured nothing yet: its data stay
-            items.append(SkippedEntry(entry_dir, f"no measured point; it keeps {', '.join(kept[:3])}"
-                                                 f"{' ...' if len(kept) > 3 else ''}"))
+            items.append(SkippedEntry(entry_dir, f"no measured point; it keeps {some_of(kept)}"))
         else:
             items.append(SkippedEntry(entry_dir, f"no points: an interrupted record? "
                                                  f"({interrupted_fix(entry_dir.name)})"))

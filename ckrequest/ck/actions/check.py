@@ -15,7 +15,7 @@ from ...reproduce.check import (
     this_hostnames,
 )
 from ...reproduce.portable import machine_roots
-from ...results.entry import RecordedEntry, data_files
+from ...results.entry import RecordedEntry, data_files, some_of
 from ...safe_text import for_terminal
 from .. import kernel as ck_kernel
 from ..flags import flag, required
@@ -56,8 +56,7 @@ def fix(location: ck_kernel.EntryLocation, entry: RecordedEntry, options: CheckO
             ck_kernel.remove_entry("experiment", location)
             print(f"experiment:{entry.name}: removed (it had no point: an interrupted record)")
             return True
-        print(f"experiment:{entry.name}: kept, without a point: it holds {', '.join(kept[:3])}"
-              f"{' ...' if len(kept) > 3 else ''}")
+        print(f"experiment:{entry.name}: kept, without a point: it holds {some_of(kept)}")
     repaired = repair_meta(entry)
     if repaired:
         print(f"experiment:{entry.name}: {repaired}")
