@@ -49,7 +49,8 @@ class TuningPlan:
         """From the package's install variables (CK_REQUEST_TVM_*, as strings); one not set keeps its default."""
         values: dict[str, Any] = {}
         for name in PLAN_FIELDS:
-            var, text = cls.env_name(name), env.get(cls.env_name(name))
+            var = cls.env_name(name)
+            text = env.get(var)
             if text is None or str(text).strip() == "":
                 continue
             if name == "search":

@@ -118,7 +118,7 @@ class LocalCluster:
 
     def kill_node(self, node: LocalNode) -> None:
         """The node and everything it started die at once (SIGKILL), as when a board loses power."""
-        _kill_group(node.process, signal.SIGKILL)
+        _kill_group(node.process)
         if node.process.returncode is not None:  # its PID may soon be another process's
             self.started.remove(node.process)
             if self.reaper is not None:
@@ -141,7 +141,7 @@ class LocalCluster:
     def stop(self) -> None:
         """Every node of ours gone (those still starting too), and their folder."""
         for process in self.started:
-            _kill_group(process, signal.SIGKILL)  # a graceful stop drains for up to 30 s: nothing to keep here
+            _kill_group(process)  # a graceful stop drains for up to 30 s: nothing to keep here
         self.started.clear()  # their PIDs may soon be other processes'
         if self.reaper is not None:
             self.reaper.close()
@@ -165,7 +165,7 @@ class LocalCluster:
         deadline = time.monotonic() + START_TIMEOUT_S
         while STARTED not in _read(log):
             if not node.alive or time.monotonic() > deadline:
-                _kill_group(process, signal.SIGKILL)
+                _kill_group(process)
                 tail = " | ".join(_read(log).strip().splitlines()[-3:])
                 raise RequestError(f"a local Ray node ({platform or 'head'})", f"did not start ({tail[-400:]})",
                                    f"see {log}; is Ray installed and /dev/shm writable?")
@@ -206,9 +206,9 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _kill_group(process: subprocess.Popen, sig: int) -> None:
-    """The node's whole session (its `ray start` leads one): Ray's processes and the workers they started."""
-    kill_sessions([process.pid], sig)
+def _kill_group(process: subprocess.Popen) -> None:
+    """The node's whole session killed outright (its `ray start` leads one): Ray's processes and their workers."""
+    kill_sessions([process.pid])
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:

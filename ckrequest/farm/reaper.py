@@ -69,11 +69,14 @@ class Reaper:
 
     def add(self, leader: int) -> None:
         self.sessions.append(leader)
-        atomic.write_text(self.path, "".join(f"{pid}\n" for pid in self.sessions))
+        self._write()
 
     def remove(self, leader: int) -> None:
         """A leader whose processes are all gone (its PID may soon be another process's)."""
         self.sessions.remove(leader)
+        self._write()
+
+    def _write(self) -> None:
         atomic.write_text(self.path, "".join(f"{pid}\n" for pid in self.sessions))
 
     def close(self) -> None:

@@ -53,8 +53,7 @@ class LatencySummary:
 
     def tails_s(self) -> dict[int, float]:
         """The tail percentiles this sample reports (tail_percentiles), in seconds."""
-        values = {90: self.p90_s, 99: self.p99_s}
-        return {q: values[q] for q in tail_percentiles(self.count)}
+        return {q: getattr(self, f"p{q}_s") for q in tail_percentiles(self.count)}
 
 
 def summarize(latencies_s: Sequence[float]) -> LatencySummary:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ... import atomic, places
 from ...board.filters import Filters, check_results_repo
@@ -59,13 +60,20 @@ def output_path(text: str, flag: str) -> Path | None:
     return path
 
 
-def write_output(path: Path, text: str, flag: str = "output") -> None:
-    """The whole text or nothing (atomic), a refusal of the system as one line."""
+@contextmanager
+def writing_output(path: Path, flag: str = "output") -> Iterator[None]:
+    """Inside: a refusal of the system to write ``path`` becomes one line."""
     try:
-        atomic.write_text(path, text)
+        yield
     except OSError as err:
         raise RequestError(f"--{flag}={path}", f"cannot be written ({err.strerror or err})",
                            "name a file in a folder you can write") from None
+
+
+def write_output(path: Path, text: str, flag: str = "output") -> None:
+    """The whole text or nothing (atomic), a refusal of the system as one line."""
+    with writing_output(path, flag):
+        atomic.write_text(path, text)
 
 
 def scenario_flag(i: Mapping[str, Any]) -> str:

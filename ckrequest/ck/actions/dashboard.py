@@ -17,7 +17,7 @@ from ...errors import RequestError
 from ...explore.log import explorations_in
 from .. import flags as ck_flags
 from .. import kernel as ck_kernel
-from .board_request import from_ck, output_path, results_cache, write_output
+from .board_request import from_ck, output_path, results_cache, write_output, writing_output
 
 DEFAULT_PORT = 8018
 
@@ -47,11 +47,8 @@ def run(i: dict[str, Any]) -> int:
     print(f"wrote {request.output}: {len(board.points)} point(s), {sum(board.pareto)} on the frontier of "
           f"{request.x.key} vs {request.y.key}", flush=True)
     if png is not None:
-        try:
+        with writing_output(png, "png"):
             summary = write_png(board, png)
-        except OSError as err:
-            raise RequestError(f"--png={png}", f"cannot be written ({err.strerror or err})",
-                               "name a file in a folder you can write") from None
         print(f"wrote {png}: {summary.shown} point(s) plotted, {summary.frontier} on the frontier", flush=True)
     if port is not None:
         try:
