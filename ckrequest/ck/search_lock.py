@@ -19,6 +19,7 @@ import psutil
 
 from .. import atomic
 from ..errors import RequestError
+from .recording import pid_alive
 
 LOCK_FILE = Path(".cm") / "explore-lock.json"
 
@@ -34,11 +35,7 @@ def holder(entry: Path) -> dict[str, Any] | None:
         pid, since = int(held["pid"]), float(held["create_time"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    try:
-        alive = abs(_started(pid) - since) < 0.01
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-        alive = False
-    return held if alive else None
+    return held if pid_alive(pid, since) else None
 
 
 @contextmanager

@@ -38,15 +38,15 @@ def resolvable(tags: str) -> bool:
 def check_resolvable(space: Space) -> None:
     """Refuse, in one line naming the field, a space whose programs, models or libraries CK cannot resolve."""
     deps = {program: _dependency_tags(program, space.name) for program in space.programs}
-    seen: set[tuple[str, str, str]] = set()
+    checked: set[str] = set()  # CK searched once per tag set, however many stacks or programs share it
     for stack in space.grid():
         for dep, field_name, tags in (("model", "models", stack.model_tags),
                                       ("lib", "libraries", ",".join(stack.library))):
-            if not tags or (stack.program, dep, tags) in seen:
-                continue
-            seen.add((stack.program, dep, tags))
             asked = deps[stack.program].get(dep, "")
             wanted = f"{asked},{tags}".strip(",")
+            if not tags or wanted in checked:
+                continue
+            checked.add(wanted)
             if not resolvable(wanted):
                 raise RequestError(f"space {space.name}: field {field_name}",
                                    f"{stack.program} finds no {dep} tagged {tags} (no env entry nor package "

@@ -42,6 +42,7 @@ from typing import Any, Iterator, Mapping
 from ..errors import RequestError
 from ..farm.cluster import PLATFORM_NAME
 from ..models.model_info import PRECISIONS
+from ..reproduce.recorded_choices import TAG
 from ..results import schema
 from ..run import run_vars
 from ..run.config import MEASUREMENT_SETTINGS
@@ -49,7 +50,6 @@ from ..run.config import MEASUREMENT_SETTINGS
 DEFAULT_OBJECTIVES = ("inference_latency:min", "accuracy_top1:max")
 TAG_DIMENSIONS = ("model", "library")  # choices that are tag sets: a rule names tags the choice must carry
 ORDINAL_VALUE = re.compile(r"(?:^|-)(\d+(?:\.\d+)?)$")  # 8, 0.5, resolution-224, multiplier-0.25
-TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 CONSTRAINT = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 
 

@@ -29,7 +29,8 @@ CHOICE_KEYS = ("cmd_key", "compile_type", "compiler_flags", "console", "cpu_freq
                "repeat", "repo_uoa", "target", "target_os", "target_os_bits")
 POINT_KEYS = ("choices", "choices_order", "features", "sub_points")  # of ckp-<uid>.features.json
 CK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry's alias or UID
-TAGS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(?:,[A-Za-z0-9][A-Za-z0-9._+-]*)*")
+TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")  # a CK tag (what --dep_add_tags takes)
+TAGS = re.compile(rf"{TAG.pattern}(?:,{TAG.pattern})*")
 # how CK sources a resolved dependency's env
 ENV_SCRIPT = re.compile(rf"(?:\. {PATH}/env\.sh\n)*(?:\. {PATH}/env\.sh)?")
 

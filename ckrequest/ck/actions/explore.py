@@ -125,8 +125,7 @@ def recorded_search(request: ExploreRequest, earlier: dict[str, Any] | None) -> 
                            f"({earlier.get('space_name', '')}, fingerprint {recorded['space']})",
                            "resume without --space (the recorded one), or search it into another --record_uoa")
     objectives = tuple(parse_objective(o) for o in earlier.get("objectives", [])) or space.objectives
-    if request.objectives and fingerprint({}, [str(o) for o in request.objectives]) != \
-            fingerprint({}, [str(o) for o in objectives]):
+    if request.objectives and list(map(str, request.objectives)) != list(map(str, objectives)):
         raise RequestError(f"--objectives={','.join(map(str, request.objectives))}",
                            f"are not the objectives exploration {request.record_uoa} searched "
                            f"({', '.join(map(str, objectives))})",
