@@ -19,7 +19,7 @@ from string import Template
 from typing import Any, Mapping, Sequence
 
 from ..results.schema import ACCURACY_KEYS, AXES
-from .palette import group_of, styles
+from .palette import UNNAMED, group_of, styles
 from .scoreboard import Board, board_json
 
 COLOUR_BY = (("library_name", "library"), ("platform", "platform"), ("model_precision", "precision"),
@@ -62,6 +62,7 @@ def page_data(board: Board, repos: list[str], explorations: Sequence[Mapping[str
         "accuracy_view": board.accuracy.describe(),
         "colour_by": [{"key": key, "label": label} for key, label in COLOUR_BY],
         "styles": group_styles(points),
+        "unnamed": UNNAMED,  # the group of a point that names none (palette.group_of)
         "points": points,
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in board.skipped],
         "repos": repos,

@@ -9,10 +9,11 @@ from typing import Any
 
 from ..errors import RequestError
 from ..explore.space import Space
+from ..reproduce import portable
 from . import kernel
 from .package import LIB_VERSION_VAR
 
-VERSION_TAG = re.compile(r"v\d[\w.-]*")  # the tag a library's version gives its env entry (v2.2.0)
+VERSION_TAG = re.compile(portable.VERSION_TAG)
 
 
 def _dependency_tags(program: str, where: str) -> dict[str, str]:

@@ -36,7 +36,8 @@ from ..run.config import RunConfig
 
 KEPT_DEPENDENCY_KEYS = ("name", "tags", "local", "sort", "uoa", "ver", "detected_ver", "package_uoa",
                         "version_from", "version_to", "no_tags", "or_tags")
-NON_IDENTITY_TAG = re.compile(r"^(\d+bits|host-os-.*|target-os-.*|v\d[\w.-]*)$")
+VERSION_TAG = r"v\d[\w.-]*"  # the tag a library's version gives its env entry (v2.2.0)
+NON_IDENTITY_TAG = re.compile(rf"^(\d+bits|host-os-.*|target-os-.*|{VERSION_TAG})$")
 DROPPED_PIPELINE_KEYS = ("record", "record_uoa", "record_repo", "record_failed", "ready", "fail", "preset_deps")
 USER_HOME = re.compile(r"(?<![\w.~-])(/home/[^/\s\"']+|/Users/[^/\s\"']+|/root(?=[/\s\"']|$)"
                        r"|[A-Za-z]:\\Users\\[^\\\s\"']+)")

@@ -77,7 +77,7 @@
   }
 
   // Each group's colour and shape come with the data (ckrequest/board/palette.py), the same as in the PNG.
-  function groupOf(p) { var v = p[state.colourBy]; return v === null || v === undefined || v === "" ? "?" : String(v); }
+  function groupOf(p) { var v = p[state.colourBy]; return v === null || v === undefined || v === "" ? DATA.unnamed : String(v); }
   function colours() {
     var seen = {}, order = [];
     DATA.styles[state.colourBy].forEach(function (g) { seen[g[0]] = {colour: g[1], shape: g[2]}; order.push(g[0]); });
