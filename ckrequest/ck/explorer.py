@@ -21,14 +21,14 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from ..errors import ERROR_PREFIX
 from ..explore.search import TrialOutcome, TrialRecord
 from ..explore.space import Stack
 from ..models.model_info import SYNTHETIC
 from ..reproduce.check import repair_meta
-from ..results.entry import POINT_SUFFIX, RecordedEntry, read_json
+from ..results.entry import POINT_SUFFIX, PointFiles, RecordedEntry, point_files, read_json
 from ..results.reader import ResultPoint, point_from_flat, read_entry_info
 from ..results.schema import ACCURACY_RUN_KEYS
 from ..run.config import RunConfig
@@ -138,7 +138,8 @@ class CkTrials:
         the outcome of the points it recorded, or None (run it again) after removing what it left half-done."""
         claimed = {p.rsplit(":", 1)[-1] for r in told for p in r.point.split()}
         left = [uid for uid, when in point_times(self.entry).items() if uid not in claimed and when >= since - 1.0]
-        whole = {uid: choices for uid in left if (choices := point_choices(self.entry, uid)) is not None}
+        files = point_files(self.entry)
+        whole = {uid: choices for uid in left if (choices := point_choices(self.entry, uid, files)) is not None}
         mine = [uid for uid, choices in whole.items() if runs(choices, stack)]
         performance = [uid for uid in mine if whole[uid].get("env", {}).get(MODE_VAR) != "accuracy"]
         scored = [uid for uid in mine if whole[uid].get("env", {}).get(MODE_VAR) == "accuracy"]
@@ -171,10 +172,11 @@ def point_times(entry: Path) -> dict[str, float]:
     return times
 
 
-def point_choices(entry: Path, uid: str) -> dict | None:
+def point_choices(entry: Path, uid: str, files: Mapping[str, PointFiles]) -> dict | None:
     """What a point ran (CK's choices: program, run variables; and the platform of the node it ran on), or None
-    when CK did not finish writing it."""
-    if not (entry / f"ckp-{uid}.features_flat.json").is_file():  # the last of a point's files CK writes
+    when CK did not finish writing it (the reader's rule: ``PointFiles.partial_because``)."""
+    found = files.get(uid)
+    if found is None or found.partial_because(entry):
         return None
     described = read_json(entry / f"ckp-{uid}.features.json")
     choices = described.get("choices") if isinstance(described, dict) else None
