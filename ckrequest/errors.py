@@ -31,7 +31,8 @@ class RequestError(Exception):
 
 # What each extra of setup.py brings, by the name it is imported under (pip install 'ckrequest[<extra>]')
 EXTRA_MODULES = {"run": ("PIL", "skimage", "onnx", "onnxruntime", "onnxconverter_common", "mlperf_loadgen"),
-                 "plots": ("matplotlib",), "farm": ("ray",)}
+                 "plots": ("matplotlib",), "farm": ("ray",),
+                 "service": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "psycopg", "httpx")}
 
 
 def missing_extra(err: ImportError) -> RequestError | None:

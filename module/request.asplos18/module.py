@@ -44,3 +44,18 @@ def explore(i):
 def farm(i):
     """ck farm request.asplos18 --model=alexnet --stages=N: a model split over N Ray nodes, measured."""
     return _call('farm', i)
+
+
+def serve(i):
+    """ck serve request.asplos18 [--db=URL] [--host=127.0.0.1] [--port=N]: the live results service."""
+    return _call('serve', i)
+
+
+def submit(i):
+    """ck submit request.asplos18 --experiment=X --server=URL: check X, then upload its points."""
+    return _call('submit', i)
+
+
+def pull(i):
+    """ck pull request.asplos18 --server=URL --point=ID|--entry=NAME: a served result as a local entry."""
+    return _call('pull', i)
