@@ -15,7 +15,7 @@ from ..results.entry import RecordedEntry, RecordedPoint
 from ..results.writer import REQUEST_FILE, RUN_DIR_VAR, TIMER_FILE
 from ..run.run_vars import check_run_env
 from . import flags as ck_flags
-from . import pauses
+from . import pauses, run_scripts
 from . import recording as ck_recording
 
 FAILED_RUN_EXIT = 2
@@ -38,6 +38,7 @@ def ck_preprocess(i: dict[str, Any]) -> dict[str, Any]:
     refused = _refused(i.get("env") if isinstance(i.get("env"), dict) else {})
     if refused is not None:
         return refused
+    run_scripts.remove_stale_run_scripts(Path.cwd())  # CK runs a program of ours in its folder
     run_dir = Path(tempfile.mkdtemp(prefix="ck-request-run-"))
     return {"return": 0, "new_env": dict(zip(RUN_ENV, (str(run_dir), str(run_dir / TIMER_FILE))))}
 
